@@ -1,0 +1,96 @@
+// Store: the one storage interface every node uses. A node owns one Store (one database);
+// node code speaks portable SQL with `?` placeholders through transactions and never knows
+// the backend. Backends: SQLite (embedded default, `sqlite://...`) and, later, MySQL.
+//
+// Thread safety: a Store is shared by all threads of a node. A Transaction belongs to the
+// thread that began it and must not outlive the Store.
+//
+// Isolation: write transactions are serialisable with respect to each other (SQLite: one
+// writer at a time, BEGIN IMMEDIATE), so a read-modify-write of an accumulator inside one
+// write transaction cannot lose an update.
+#ifndef YIDI_COMMON_STORE_STORE_H_
+#define YIDI_COMMON_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace yidi {
+
+// A SQL value: NULL, a 64-bit integer (money in fen, counts, enums) or text. No floating point.
+using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+
+// One result row. Column accessors REQUIRE the index to be in range; reading a column as the
+// wrong type is a programmer error (checked, aborts).
+class Row {
+ public:
+  explicit Row(std::vector<SqlValue> values) : values_(std::move(values)) {}
+  size_t size() const { return values_.size(); }
+  bool IsNull(size_t i) const;
+  int64_t Int(size_t i) const;              // NULL reads as 0
+  const std::string& Text(size_t i) const;  // NULL reads as ""
+  const SqlValue& Value(size_t i) const;
+
+ private:
+  std::vector<SqlValue> values_;
+};
+
+enum class TransactionMode {
+  kRead,   // a consistent snapshot for reads only
+  kWrite,  // takes the write lock at begin (no upgrade deadlocks)
+};
+
+// A database transaction. Destroying it without Commit() rolls back.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Executes a statement that returns no rows; returns the number of rows changed.
+  // Errors: ALREADY_EXISTS on a unique-key violation, UNAVAILABLE when the database cannot be
+  // reached, INTERNAL otherwise. After an error the transaction must be abandoned.
+  virtual absl::StatusOr<int64_t> Execute(std::string_view sql,
+                                          const std::vector<SqlValue>& params = {}) = 0;
+
+  // Runs a query and returns every row.
+  virtual absl::StatusOr<std::vector<Row>> Query(std::string_view sql,
+                                                 const std::vector<SqlValue>& params = {}) = 0;
+
+  // Commits. REQUIRES: not yet committed. UNAVAILABLE or INTERNAL leave nothing written.
+  virtual absl::Status Commit() = 0;
+};
+
+// One schema step. Migrations are applied in `version` order, each in its own transaction,
+// and recorded in `schema_migrations`; an applied version is never applied again.
+struct Migration {
+  int version;
+  std::string description;
+  std::vector<std::string> statements;  // portable SQL (SQLite and MySQL)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies the migrations not yet applied. REQUIRES: versions strictly increasing.
+  virtual absl::Status Migrate(const std::vector<Migration>& migrations) = 0;
+
+  virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) = 0;
+
+  // The URL with any password masked, for logs and errors.
+  virtual std::string DisplayUrl() const = 0;
+};
+
+// Opens the store named by `url`:
+//   sqlite:///abs/path.db, sqlite://relative/path.db, sqlite::memory:
+// Errors: INVALID_ARGUMENT for an unknown scheme, UNAVAILABLE when it cannot be opened.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url);
+
+}  // namespace yidi
+
+#endif  // YIDI_COMMON_STORE_STORE_H_

@@ -91,6 +91,13 @@ class Store {
 // Errors: INVALID_ARGUMENT for an unknown scheme, UNAVAILABLE when it cannot be opened.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url);
 
+// Returns `url` with the password of its user-info replaced by "***", so the URL can go into
+// logs and error messages: "mysql://user:secret@host:3306/db" -> "mysql://user:***@host:3306/db".
+// A URL without "://", without '@' or without a password comes back unchanged. The user-info
+// ends at the LAST '@', so a password holding '@' or '/' is still masked whole; if a later part
+// of the URL holds an '@', more is masked, never less.
+std::string MaskUrlPassword(std::string_view url);
+
 }  // namespace yidi
 
 #endif  // YIDI_COMMON_STORE_STORE_H_

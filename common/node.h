@@ -1,0 +1,91 @@
+// Node bootstrap shared by the three node kinds: the loaded configuration, the directory, the
+// store and the clock (NodeContext), and the gRPC server around a node's services
+// (NodeServer: callback API, health checking, server reflection). Handlers live in each node
+// kind's folder; this file only wires them.
+#ifndef YIDI_COMMON_NODE_H_
+#define YIDI_COMMON_NODE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/directory.h"
+#include "common/routing.h"
+#include "common/settlement_relay.h"
+#include "common/store/store.h"
+#include "grpcpp/grpcpp.h"
+#include "yidi/v1/config.pb.h"
+
+namespace yidi {
+
+// Everything a node's handlers share. Built once at start; the members are constant after
+// construction except what the Store and StubCache guard themselves.
+struct NodeContext {
+  yidi::v1::NodeConfig config;
+  std::string config_dir;  // relative config paths resolve here
+  std::string data_dir;    // relative sqlite paths resolve here (defaults to config_dir)
+  NodeIdentity identity;
+  std::string name;        // "municipal 360100"
+  DirectoryIndex directory;
+  std::unique_ptr<Store> store;
+  const Clock* clock = nullptr;
+  StubCache stubs;
+  absl::Time started_at;
+
+  // A path from the config, resolved against config_dir.
+  std::string ConfigPath(absl::string_view path) const;
+};
+
+// Reads the node config and the directory, checks the node's kind, opens the database named by
+// `database_url` (a relative sqlite path resolves against `data_dir`, else the config folder)
+// and applies CommonMigrations() plus `migrations`.
+// Errors: NOT_FOUND / INVALID_ARGUMENT for config problems (with file:line), UNAVAILABLE when
+// the database cannot be opened (the URL named, password masked).
+absl::StatusOr<std::unique_ptr<NodeContext>> LoadNodeContext(
+    const std::string& config_path, const std::string& data_dir,
+    yidi::v1::NodeKind expected_kind, const Clock* clock,
+    const std::vector<Migration>& migrations);
+
+// Same, from an already-parsed config (in-process tests).
+absl::StatusOr<std::unique_ptr<NodeContext>> MakeNodeContext(
+    const yidi::v1::NodeConfig& config, const yidi::v1::Directory& directory,
+    const std::string& config_dir, const std::string& data_dir, const Clock* clock,
+    const std::vector<Migration>& migrations);
+
+// The gRPC server of one node.
+class NodeServer {
+ public:
+  // Starts serving `services` (not owned; must outlive the server) on `address`, plus health
+  // and reflection. Port 0 picks a free port (see port()). UNAVAILABLE when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
+      const std::string& address, const std::vector<grpc::Service*>& services,
+      int server_threads);
+
+  ~NodeServer();
+  int port() const { return port_; }
+  // Stops accepting calls and waits up to `grace` for calls in flight. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+  // Blocks until SIGTERM or SIGINT, then shuts down. For main().
+  void ServeUntilSignalled();
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// A common main() for the three binaries: flags --config and --data_dir, --help.
+// `make_services` builds the kind's handlers over the context.
+using ServiceFactory = std::function<absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>>(
+    NodeContext& context)>;
+int NodeMain(int argc, char** argv, yidi::v1::NodeKind kind, const char* usage,
+             const std::vector<Migration>& migrations, const ServiceFactory& make_services);
+
+}  // namespace yidi
+
+#endif  // YIDI_COMMON_NODE_H_

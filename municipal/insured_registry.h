@@ -1,0 +1,38 @@
+// The insured region's registry: insured persons, their filings (备案) and chronic-disease
+// eligibility, in the municipal node's own database. The filing life cycle API is its own
+// issue; here persons and filings are read, and seeded from the node's persons file.
+// Functions take the caller's Transaction, so a settlement reads them in its own transaction.
+#ifndef YIDI_MUNICIPAL_INSURED_REGISTRY_H_
+#define YIDI_MUNICIPAL_INSURED_REGISTRY_H_
+
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/store/store.h"
+#include "yidi/v1/config.pb.h"
+#include "yidi/v1/person.pb.h"
+
+namespace yidi::municipal {
+
+// Schema of the municipal node (versions 100–199).
+std::vector<Migration> MunicipalMigrations();
+
+// Inserts the persons and filings of `registry` that are not yet stored; never overwrites or
+// deletes (what the node changed at run time wins). INVALID_ARGUMENT naming the entry when an ID
+// number fails its check or a filing names an unknown person.
+absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry,
+                          absl::string_view insured_region, absl::Time now);
+
+absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx,
+                                                                  absl::string_view id_number);
+
+// All filings of a person, cancelled ones included, oldest first.
+absl::StatusOr<std::vector<yidi::v1::Filing>> ListFilings(Transaction& tx,
+                                                          absl::string_view id_number,
+                                                          absl::string_view insured_region);
+
+}  // namespace yidi::municipal
+
+#endif  // YIDI_MUNICIPAL_INSURED_REGISTRY_H_

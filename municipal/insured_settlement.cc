@@ -1,0 +1,467 @@
+#include "municipal/insured_settlement.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/digest.h"
+#include "common/id_number.h"
+#include "common/log.h"
+#include "common/settlement_record.h"
+#include "common/settlement_validation.h"
+#include "common/status_macros.h"
+#include "municipal/accumulators.h"
+#include "municipal/catalogue.h"
+#include "municipal/eligibility.h"
+#include "municipal/insured_registry.h"
+
+namespace yidi::municipal {
+namespace {
+
+using yidi::v1::SettlementState;
+
+void NegateSplit(yidi::v1::FeeSplit* split) {
+  split->set_total_fen(-split->total_fen());
+  split->set_in_scope_fen(-split->in_scope_fen());
+  split->set_class_b_copay_fen(-split->class_b_copay_fen());
+  split->set_over_cap_fen(-split->over_cap_fen());
+  split->set_self_pay_fen(-split->self_pay_fen());
+}
+
+int AgeOn(absl::string_view birth_date, absl::CivilDay day) {
+  auto birth = ParseDate(birth_date);
+  if (!birth.ok()) return 0;
+  int age = static_cast<int>(day.year() - birth->year());
+  if (day.month() < birth->month() || (day.month() == birth->month() && day.day() < birth->day())) {
+    --age;
+  }
+  return age < 0 ? 0 : age;
+}
+
+// The settlement's identity part (patient, stay), shared by PreSettle and Settle.
+void FillIdentity(const yidi::v1::SettleRequest& request, const yidi::v1::PersonRecord& person,
+                  absl::CivilDay admission, absl::CivilDay discharge,
+                  yidi::v1::SettlementResult* result) {
+  const auto& visit = request.visit();
+  const auto& bill = request.classified_bill();
+  result->set_settlement_id(request.settlement_id());
+  result->set_kind(yidi::v1::SETTLEMENT_KIND_NORMAL);
+  result->set_id_number(request.id_number());
+  result->set_name(person.name());
+  result->set_sex(person.sex());
+  result->set_age(AgeOn(person.birth_date(), admission));
+  result->set_insured_region(request.insured_region());
+  result->set_insurance_type(request.insurance_type());
+  result->set_person_type(person.person_type());
+  result->set_treatment_region(request.treatment_region());
+  result->set_institution_code(visit.institution_code());
+  result->set_institution_name(bill.institution_name());
+  result->set_hospital_level(bill.hospital_level());
+  result->set_medical_type(visit.medical_type());
+  result->set_admission_number(visit.admission_number());
+  result->set_department(visit.department());
+  *result->mutable_diagnosis_codes() = visit.diagnosis_codes();
+  result->set_admission_date(FormatDate(admission));
+  result->set_discharge_date(FormatDate(discharge));
+  result->set_inpatient_days(
+      IsInpatient(visit.medical_type()) ? std::max<int>(1, static_cast<int>(discharge - admission))
+                                        : 0);
+  result->set_total_fen(bill.split().total_fen());
+  result->set_in_scope_fen(bill.split().in_scope_fen());
+  result->set_class_b_copay_fen(bill.split().class_b_copay_fen());
+  result->set_over_cap_fen(bill.split().over_cap_fen());
+  result->set_self_pay_fen(bill.split().self_pay_fen());
+  *result->mutable_fee_categories() = bill.fee_categories();
+  *result->mutable_lines() = bill.lines();
+}
+
+void FillFunds(const PolicyOutcome& outcome, yidi::v1::SettlementResult* result) {
+  result->set_deductible_applied_fen(outcome.deductible_applied_fen);
+  result->set_pooled_fund_fen(outcome.pooled_fund_fen);
+  result->set_fund_total_fen(outcome.pooled_fund_fen);
+  result->set_personal_account_fen(0);
+  result->set_cash_fen(outcome.cash_fen);
+  result->set_person_part_fen(outcome.cash_fen);
+  result->set_slip_fund_total_fen(outcome.pooled_fund_fen);
+  if (outcome.pooled_fund_fen != 0) {
+    auto* payment = result->add_fund_payments();
+    payment->set_fund_payment_type(outcome.pooled_fund_type);
+    payment->set_name(outcome.pooled_fund_type == yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_POOLED_FUND
+                          ? "职工基本医疗保险统筹基金"
+                          : "城乡居民基本医疗保险统筹基金");
+    payment->set_amount_fen(outcome.pooled_fund_fen);
+  }
+}
+
+}  // namespace
+
+void NegateAmounts(yidi::v1::SettlementResult* r) {
+  r->set_total_fen(-r->total_fen());
+  r->set_in_scope_fen(-r->in_scope_fen());
+  r->set_class_b_copay_fen(-r->class_b_copay_fen());
+  r->set_over_cap_fen(-r->over_cap_fen());
+  r->set_self_pay_fen(-r->self_pay_fen());
+  r->set_deductible_applied_fen(-r->deductible_applied_fen());
+  r->set_pooled_fund_fen(-r->pooled_fund_fen());
+  r->set_large_expense_fen(-r->large_expense_fen());
+  r->set_civil_servant_fen(-r->civil_servant_fen());
+  r->set_supplementary_fen(-r->supplementary_fen());
+  r->set_disabled_veteran_fen(-r->disabled_veteran_fen());
+  r->set_critical_illness_fen(-r->critical_illness_fen());
+  r->set_medical_assistance_fen(-r->medical_assistance_fen());
+  r->set_other_fund_fen(-r->other_fund_fen());
+  r->set_fund_total_fen(-r->fund_total_fen());
+  r->set_personal_account_fen(-r->personal_account_fen());
+  r->set_cash_fen(-r->cash_fen());
+  r->set_person_part_fen(-r->person_part_fen());
+  r->set_slip_fund_total_fen(-r->slip_fund_total_fen());
+  for (auto& payment : *r->mutable_fund_payments()) payment.set_amount_fen(-payment.amount_fen());
+  for (auto& category : *r->mutable_fee_categories()) NegateSplit(category.mutable_split());
+  for (auto& line : *r->mutable_lines()) NegateSplit(line.mutable_split());
+}
+
+InsuredSettlement::InsuredSettlement(NodeContext* context, const PolicySet* policies)
+    : context_(context), policies_(policies) {}
+
+absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
+    const yidi::v1::SettleRequest& request, bool commit) {
+  yidi::v1::SettleRequest canonical = request;
+  canonical.clear_classified_bill();
+  const std::string digest = DigestMessage(canonical);
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(commit ? TransactionMode::kWrite
+                                                          : TransactionMode::kRead));
+  yidi::v1::SettleResponse response;
+  bool record_exists = false;
+  if (commit) {
+    ASSIGN_OR_RETURN(auto existing, FindSettlementRecord(*tx, request.settlement_id()));
+    if (existing.has_value()) {
+      if (existing->request_digest != digest) {
+        return absl::AlreadyExistsError(absl::StrCat("settlement_id: ", request.settlement_id(),
+                                                     " was already used for a different request"));
+      }
+      if (existing->state == SettlementState::SETTLEMENT_STATE_VOIDED) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "settlement_id: ", request.settlement_id(),
+            " was voided by Correct; settle again under a new id"));
+      }
+      if (existing->result.has_value()) {
+        *response.mutable_result() = *existing->result;
+        response.mutable_result()->set_state(existing->state);
+        response.set_replayed(true);
+        return response;
+      }
+      record_exists = true;  // PENDING or IN_DOUBT at this node: compute and settle now
+    }
+  }
+
+  ASSIGN_OR_RETURN(absl::CivilDay admission, ParseDate(request.visit().admission_date()));
+  absl::CivilDay discharge = admission;
+  if (!request.visit().discharge_date().empty()) {
+    ASSIGN_OR_RETURN(discharge, ParseDate(request.visit().discharge_date()));
+  }
+  ASSIGN_OR_RETURN(std::string treatment_pool,
+                   context_->directory.PoolingRegionFor(request.treatment_region()));
+  // The policy in force at discharge: a stay across a year end settles as one bill at its
+  // discharge date (000_65644e9492a1c962.txt 第38条).
+  ASSIGN_OR_RETURN(const yidi::v1::PolicyConfig* policy,
+                   policies_->Find(request.insurance_type(), discharge));
+
+  ASSIGN_OR_RETURN(auto person, FindPerson(*tx, request.id_number()));
+  ASSIGN_OR_RETURN(auto filings,
+                   yidi::municipal::ListFilings(*tx, request.id_number(), request.insured_region()));
+  EligibilityInput eligibility_input;
+  eligibility_input.insured_region = context_->identity.region_code;
+  eligibility_input.treatment_region = treatment_pool;
+  eligibility_input.insurance_type = request.insurance_type();
+  eligibility_input.admission_date = admission;
+  eligibility_input.discharge_date = discharge;
+  eligibility_input.emergency =
+      request.visit().emergency() ||
+      request.visit().medical_type() == yidi::v1::MEDICAL_TYPE_EMERGENCY_OUTPATIENT ||
+      request.visit().medical_type() == yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT;
+  eligibility_input.intra_province_filing_required =
+      policy->remote_care().intra_province_filing_required();
+  const Eligibility eligibility = DecideEligibility(eligibility_input, person, filings);
+  if (!eligibility.status.ok()) {
+    LogInfo("settlement %s refused for %s: %s", request.settlement_id(),
+            MaskIdNumber(request.id_number()), eligibility.status.message());
+    return eligibility.status;
+  }
+
+  const int year = static_cast<int>(discharge.year());
+  ASSIGN_OR_RETURN(AccumulatorValues accumulators,
+                   LoadAccumulators(*tx, request.id_number(), request.insurance_type(), year));
+  PolicyInput input;
+  input.split = request.classified_bill().split();
+  input.medical_type = request.visit().medical_type();
+  input.hospital_level = request.classified_bill().hospital_level();
+  input.person_type = person->person_type();
+  input.insurance_type = request.insurance_type();
+  input.remote_care = eligibility.remote_care;
+  ASSIGN_OR_RETURN(PolicyOutcome outcome, ComputeBasicPolicy(*policy, input, accumulators));
+
+  yidi::v1::SettlementResult* result = response.mutable_result();
+  FillIdentity(request, *person, admission, discharge, result);
+  FillFunds(outcome, result);
+  if (eligibility.filing.has_value()) result->set_filing_category(eligibility.filing->category());
+  result->set_deductible_applied_fen(outcome.deductible_applied_fen);
+  result->set_deemed_filed(eligibility.deemed_filed);
+  const absl::Time now = context_->clock->Now();
+  result->set_settled_at(FormatCstTimestamp(now));
+  result->set_settlement_date(FormatDate(CstDay(now)));
+  result->set_state(commit ? SettlementState::SETTLEMENT_STATE_SETTLED
+                           : SettlementState::SETTLEMENT_STATE_UNSPECIFIED);
+  YIDI_CHECK(CheckSlipIdentities(*result).ok(), "every computed slip obeys the identities");
+  if (!commit) return response;
+
+  std::vector<AccumulatorChange> changes;
+  for (const auto& [name, delta] : outcome.accumulator_deltas) {
+    changes.push_back({request.id_number(), request.insurance_type(), year, name, delta});
+  }
+  RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, request.settlement_id(), changes));
+  if (record_exists) {
+    RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
+                                           SettlementState::SETTLEMENT_STATE_SETTLED, result, now));
+  } else {
+    SettlementRecord record;
+    record.settlement_id = request.settlement_id();
+    record.kind = yidi::v1::SETTLEMENT_KIND_NORMAL;
+    record.request_digest = digest;
+    record.state = SettlementState::SETTLEMENT_STATE_SETTLED;
+    record.insured_region = request.insured_region();
+    record.treatment_region = request.treatment_region();
+    record.institution_code = request.visit().institution_code();
+    record.insurance_type = request.insurance_type();
+    record.result = *result;
+    RETURN_IF_ERROR(InsertSettlementRecord(*tx, record, now));
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  LogInfo("settled %s for %s: total %d fen, funds %d, cash %d", request.settlement_id(),
+          MaskIdNumber(request.id_number()), result->total_fen(), result->fund_total_fen(),
+          result->cash_fen());
+  return response;
+}
+
+absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Reverse(
+    const yidi::v1::ReverseRequest& request) {
+  const std::string digest = DigestMessage(request);
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(TransactionMode::kWrite));
+  yidi::v1::SettleResponse response;
+  ASSIGN_OR_RETURN(auto existing, FindSettlementRecord(*tx, request.settlement_id()));
+  bool record_exists = false;
+  if (existing.has_value()) {
+    if (existing->request_digest != digest) {
+      return absl::AlreadyExistsError(absl::StrCat("settlement_id: ", request.settlement_id(),
+                                                   " was already used for a different request"));
+    }
+    if (existing->result.has_value()) {
+      *response.mutable_result() = *existing->result;
+      response.set_replayed(true);
+      return response;
+    }
+    record_exists = true;
+  }
+  ASSIGN_OR_RETURN(auto original, FindSettlementRecord(*tx, request.original_settlement_id()));
+  if (!original.has_value() || !original->result.has_value()) {
+    return absl::NotFoundError(absl::StrCat("original_settlement_id: ",
+                                            request.original_settlement_id(),
+                                            " is not a settlement of region ",
+                                            context_->identity.region_code));
+  }
+  if (original->kind != yidi::v1::SETTLEMENT_KIND_NORMAL) {
+    return absl::FailedPreconditionError("original_settlement_id: a reversal cannot be reversed");
+  }
+  if (original->institution_code != request.institution_code()) {
+    return absl::FailedPreconditionError(
+        "original_settlement_id: settled by another institution");
+  }
+  if (original->state != SettlementState::SETTLEMENT_STATE_SETTLED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "original_settlement_id: ", request.original_settlement_id(), " is ",
+        yidi::v1::SettlementState_Name(original->state), ", not SETTLED"));
+  }
+  ASSIGN_OR_RETURN(auto changes, LoadAccumulatorChanges(*tx, request.original_settlement_id()));
+  RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, request.settlement_id(), Negated(changes)));
+
+  yidi::v1::SettlementResult* result = response.mutable_result();
+  *result = *original->result;
+  NegateAmounts(result);
+  const absl::Time now = context_->clock->Now();
+  result->set_settlement_id(request.settlement_id());
+  result->set_kind(yidi::v1::SETTLEMENT_KIND_REVERSAL);
+  result->set_original_settlement_id(request.original_settlement_id());
+  result->set_state(SettlementState::SETTLEMENT_STATE_SETTLED);
+  // A refund counts in the month it happens (003_8507b755cfadb9d9.txt 第42条).
+  result->set_settled_at(FormatCstTimestamp(now));
+  result->set_settlement_date(FormatDate(CstDay(now)));
+  YIDI_CHECK(CheckSlipIdentities(*result).ok(), "a reversal's slip obeys the identities");
+
+  RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.original_settlement_id(),
+                                         SettlementState::SETTLEMENT_STATE_REVERSED, nullptr, now));
+  SettlementRecord record;
+  record.settlement_id = request.settlement_id();
+  record.kind = yidi::v1::SETTLEMENT_KIND_REVERSAL;
+  record.original_settlement_id = request.original_settlement_id();
+  record.request_digest = digest;
+  record.state = SettlementState::SETTLEMENT_STATE_SETTLED;
+  record.insured_region = request.insured_region();
+  record.treatment_region = request.treatment_region();
+  record.institution_code = request.institution_code();
+  record.insurance_type = original->insurance_type;
+  record.result = *result;
+  if (record_exists) {
+    RETURN_IF_ERROR(UpdateSettlementRecord(*tx, record.settlement_id,
+                                           SettlementState::SETTLEMENT_STATE_SETTLED, result, now));
+  } else {
+    RETURN_IF_ERROR(InsertSettlementRecord(*tx, record, now));
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  LogInfo("reversed %s by %s", request.original_settlement_id(), request.settlement_id());
+  return response;
+}
+
+absl::StatusOr<yidi::v1::CorrectResponse> InsuredSettlement::Correct(
+    const yidi::v1::CorrectRequest& request) {
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(TransactionMode::kWrite));
+  yidi::v1::CorrectResponse response;
+  response.set_settlement_id(request.settlement_id());
+  response.set_state(SettlementState::SETTLEMENT_STATE_VOIDED);
+  ASSIGN_OR_RETURN(auto existing, FindSettlementRecord(*tx, request.settlement_id()));
+  const absl::Time now = context_->clock->Now();
+  if (!existing.has_value()) {
+    // Never reached us: leave a tombstone so a late copy of the Settle is refused.
+    SettlementRecord tombstone;
+    tombstone.settlement_id = request.settlement_id();
+    tombstone.state = SettlementState::SETTLEMENT_STATE_VOIDED;
+    tombstone.insured_region = request.insured_region();
+    tombstone.treatment_region = request.treatment_region();
+    tombstone.institution_code = request.institution_code();
+    RETURN_IF_ERROR(InsertSettlementRecord(*tx, tombstone, now));
+    RETURN_IF_ERROR(tx->Commit());
+    response.set_was_committed(false);
+    return response;
+  }
+  if (existing->institution_code != request.institution_code()) {
+    return absl::FailedPreconditionError("settlement_id: settled by another institution");
+  }
+  switch (existing->state) {
+    case SettlementState::SETTLEMENT_STATE_VOIDED:
+      response.set_was_committed(existing->result.has_value());
+      return response;  // already corrected: idempotent
+    case SettlementState::SETTLEMENT_STATE_SETTLED:
+      break;
+    default:
+      return absl::FailedPreconditionError(
+          absl::StrCat("settlement_id: ", request.settlement_id(), " is ",
+                       yidi::v1::SettlementState_Name(existing->state),
+                       "; only a settled, unreversed settlement can be corrected"));
+  }
+  if (existing->kind != yidi::v1::SETTLEMENT_KIND_NORMAL) {
+    return absl::FailedPreconditionError(
+        "settlement_id: a reversal is not corrected; retry it with the same id");
+  }
+  ASSIGN_OR_RETURN(auto changes, LoadAccumulatorChanges(*tx, request.settlement_id()));
+  RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, absl::StrCat(request.settlement_id(), "#void"),
+                                          Negated(changes)));
+  RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
+                                         SettlementState::SETTLEMENT_STATE_VOIDED, nullptr, now));
+  RETURN_IF_ERROR(tx->Commit());
+  response.set_was_committed(true);
+  LogInfo("corrected (voided) %s", request.settlement_id());
+  return response;
+}
+
+absl::StatusOr<yidi::v1::GetInsuredPersonResponse> InsuredSettlement::GetInsuredPerson(
+    const yidi::v1::GetInsuredPersonRequest& request) {
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(TransactionMode::kRead));
+  ASSIGN_OR_RETURN(auto person, FindPerson(*tx, request.id_number()));
+  if (!person.has_value()) {
+    return absl::NotFoundError(absl::StrCat("id_number: no insured person with this ID number in "
+                                            "region ",
+                                            context_->identity.region_code));
+  }
+  ASSIGN_OR_RETURN(auto filings, yidi::municipal::ListFilings(*tx, request.id_number(),
+                                                              context_->identity.region_code));
+  yidi::v1::GetInsuredPersonResponse response;
+  auto* out = response.mutable_person();
+  out->set_id_number(person->id_number());
+  out->set_name(person->name());
+  out->set_sex(person->sex());
+  out->set_birth_date(person->birth_date());
+  out->set_insured_region(context_->identity.region_code);
+  out->set_insurance_type(person->insurance_type());
+  out->set_person_type(person->person_type());
+  out->set_status(person->status());
+  *out->mutable_chronic_disease_codes() = person->chronic_disease_codes();
+  for (const auto& filing : filings) *out->add_filings() = filing;
+
+  absl::CivilDay date = CstDay(context_->clock->Now());
+  if (!request.date().empty()) {
+    auto parsed = ParseDate(request.date());
+    if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("date: ", parsed.status().message()));
+    date = *parsed;
+  }
+  if (request.treatment_region().empty()) {
+    response.set_eligible(person->status() == yidi::v1::INSURED_STATUS_ACTIVE);
+    return response;
+  }
+  auto treatment_pool = context_->directory.PoolingRegionFor(request.treatment_region());
+  if (!treatment_pool.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("treatment_region: ", treatment_pool.status().message()));
+  }
+  auto policy = policies_->Find(person->insurance_type(), date);
+  EligibilityInput input;
+  input.insured_region = context_->identity.region_code;
+  input.treatment_region = *treatment_pool;
+  input.insurance_type = person->insurance_type();
+  input.admission_date = date;
+  input.discharge_date = date;
+  input.emergency = request.emergency();
+  input.intra_province_filing_required =
+      policy.ok() ? (*policy)->remote_care().intra_province_filing_required() : true;
+  const Eligibility eligibility = DecideEligibility(input, person, filings);
+  response.set_eligible(eligibility.status.ok());
+  response.set_eligibility_message(eligibility.status.ok() ? "eligible for direct settlement"
+                                                           : std::string(eligibility.status.message()));
+  response.set_deemed_filed(eligibility.deemed_filed);
+  if (eligibility.filing.has_value()) {
+    response.set_filed_for_treatment(true);
+    *response.mutable_filing_in_force() = *eligibility.filing;
+  }
+  return response;
+}
+
+absl::StatusOr<yidi::v1::CheckFilingResponse> InsuredSettlement::CheckFiling(
+    const yidi::v1::CheckFilingRequest& request) {
+  ASSIGN_OR_RETURN(absl::CivilDay date, ParseDate(request.date()));
+  auto treatment_pool = context_->directory.PoolingRegionFor(request.treatment_region());
+  if (!treatment_pool.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("treatment_region: ", treatment_pool.status().message()));
+  }
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(TransactionMode::kRead));
+  ASSIGN_OR_RETURN(auto filings, yidi::municipal::ListFilings(*tx, request.id_number(),
+                                                              context_->identity.region_code));
+  yidi::v1::CheckFilingResponse response;
+  for (auto it = filings.rbegin(); it != filings.rend(); ++it) {
+    if (FilingCovers(*it, *treatment_pool, date, date)) {
+      response.set_filed(true);
+      *response.mutable_filing() = *it;
+      break;
+    }
+  }
+  response.set_answered_by(context_->name);
+  response.set_as_of(FormatCstTimestamp(context_->clock->Now()));
+  return response;
+}
+
+absl::StatusOr<yidi::v1::ListFilingsResponse> InsuredSettlement::ListFilings(
+    const yidi::v1::ListFilingsRequest& request) {
+  ASSIGN_OR_RETURN(auto tx, context_->store->Begin(TransactionMode::kRead));
+  ASSIGN_OR_RETURN(auto filings, yidi::municipal::ListFilings(*tx, request.id_number(),
+                                                              context_->identity.region_code));
+  yidi::v1::ListFilingsResponse response;
+  for (auto& filing : filings) *response.add_filings() = std::move(filing);
+  return response;
+}
+
+}  // namespace yidi::municipal

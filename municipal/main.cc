@@ -1,0 +1,34 @@
+// yidi-municipal: the node of one pooling region (统筹区). Hospitals call it; it classifies
+// their bills against its catalogue and routes them; for its own insured persons it checks
+// filings and computes the fund shares.
+#include "common/node.h"
+#include "municipal/insured_registry.h"
+#include "municipal/municipal_services.h"
+
+namespace {
+constexpr char kUsage[] =
+    "yidi-municipal: the municipal (pooling-region) node of the Yidi settlement mesh.\n"
+    "\n"
+    "Usage: yidi-municipal --config=node.textproto [--data_dir=DIR]\n"
+    "\n"
+    "  --config    NodeConfig in protobuf text format (api/yidi/v1/config.proto) with\n"
+    "              kind: NODE_KIND_MUNICIPAL, the directory, catalogue, policy and persons files\n"
+    "  --data_dir  folder for a relative sqlite database path (default: the config's folder)\n"
+    "  --help      this text\n"
+    "\n"
+    "Serves yidi.v1 SettlementService, PersonService, FilingService, DirectoryService,\n"
+    "grpc.health.v1.Health and server reflection. Stops on SIGTERM or SIGINT.\n";
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::unique_ptr<yidi::municipal::MunicipalData> data;
+  return yidi::NodeMain(
+      argc, argv, yidi::v1::NODE_KIND_MUNICIPAL, kUsage, yidi::municipal::MunicipalMigrations(),
+      [&data](yidi::NodeContext& context)
+          -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
+        auto loaded = yidi::municipal::LoadMunicipalData(context);
+        if (!loaded.ok()) return loaded.status();
+        data = std::move(*loaded);
+        return yidi::municipal::MakeMunicipalServices(context, data.get());
+      });
+}

@@ -1,0 +1,27 @@
+// yidi-national: the one national node. Routes calls between provinces and keeps the national
+// copy of every cross-province settlement.
+#include "common/node.h"
+#include "national/national_services.h"
+
+namespace {
+constexpr char kUsage[] =
+    "yidi-national: the national node of the Yidi settlement mesh.\n"
+    "\n"
+    "Usage: yidi-national --config=node.textproto [--data_dir=DIR]\n"
+    "\n"
+    "  --config    NodeConfig in protobuf text format (api/yidi/v1/config.proto) with\n"
+    "              kind: NODE_KIND_NATIONAL and the directory file\n"
+    "  --data_dir  folder for a relative sqlite database path (default: the config's folder)\n"
+    "  --help      this text\n"
+    "\n"
+    "Serves yidi.v1 SettlementService, PersonService, FilingService, DirectoryService,\n"
+    "grpc.health.v1.Health and server reflection. Stops on SIGTERM or SIGINT.\n";
+}  // namespace
+
+int main(int argc, char** argv) {
+  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_NATIONAL, kUsage, {},
+                        [](yidi::NodeContext& context)
+                            -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
+                          return yidi::national::MakeNationalServices(context);
+                        });
+}

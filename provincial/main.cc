@@ -1,0 +1,27 @@
+// yidi-provincial: the node of one province. Routes calls between its cities and toward
+// national, and keeps the province's copy of every settlement that crosses it.
+#include "common/node.h"
+#include "provincial/provincial_services.h"
+
+namespace {
+constexpr char kUsage[] =
+    "yidi-provincial: the provincial node of the Yidi settlement mesh.\n"
+    "\n"
+    "Usage: yidi-provincial --config=node.textproto [--data_dir=DIR]\n"
+    "\n"
+    "  --config    NodeConfig in protobuf text format (api/yidi/v1/config.proto) with\n"
+    "              kind: NODE_KIND_PROVINCIAL and the directory file\n"
+    "  --data_dir  folder for a relative sqlite database path (default: the config's folder)\n"
+    "  --help      this text\n"
+    "\n"
+    "Serves yidi.v1 SettlementService, PersonService, FilingService, DirectoryService,\n"
+    "grpc.health.v1.Health and server reflection. Stops on SIGTERM or SIGINT.\n";
+}  // namespace
+
+int main(int argc, char** argv) {
+  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_PROVINCIAL, kUsage, {},
+                        [](yidi::NodeContext& context)
+                            -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
+                          return yidi::provincial::MakeProvincialServices(context);
+                        });
+}

@@ -23,11 +23,6 @@ readonly MESH="${SCRIPT_DIR}/mesh.sh"
 readonly YIDICTL="${BUILD_DIR}/tools/yidictl"
 readonly DEADLINE_MS="${YIDI_DEADLINE_MS:-10000}"
 
-readonly PACKAGES=(
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev cmake g++ pkg-config
-)
-
 # Node addresses in mesh order, for the final info; and the municipal node of each
 # treatment region, where the hospitals of that region send their requests.
 readonly NODE_ADDRS=(
@@ -95,25 +90,7 @@ install_packages() {
     echo "skipped (YIDI_SKIP_PACKAGES=1)"
     return 0
   fi
-  local missing=() pkg
-  for pkg in "${PACKAGES[@]}"; do
-    dpkg -s "${pkg}" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("${pkg}")
-  done
-  if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "all ${#PACKAGES[@]} packages are installed"
-    return 0
-  fi
-  echo "installing: ${missing[*]}"
-  local as_root=()
-  if [[ "$(id -u)" -ne 0 ]]; then
-    command -v sudo >/dev/null 2>&1 || fail "not root and no sudo: install ${missing[*]} as root"
-    # -n: never prompt (no TTY needed); fails at once when a password would be asked.
-    as_root=(sudo -n)
-  fi
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
-    fail "apt-get update failed (as root, or with password-less sudo, install: ${missing[*]})"
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" ||
-    fail "apt-get install failed: ${missing[*]}"
+  "${SCRIPT_DIR}/install_packages.sh" || fail "could not install the Debian packages"
 }
 
 build() {

@@ -105,7 +105,7 @@ grpc::ServerUnaryReactor* NodeDirectoryService::GetNodeInfo(
 RelaySettlementService::RelaySettlementService(NodeContext* context)
     : context_(context),
       relay_(context->store.get(), context->clock, &context->stubs, context->name,
-             context->config.forward_deadline_ms()) {}
+             context->config.forward_deadline_ms(), /*record_before_forward=*/false) {}
 
 grpc::ServerUnaryReactor* RelaySettlementService::PreSettle(
     grpc::CallbackServerContext* ctx, const yidi::v1::SettleRequest* request,

@@ -57,17 +57,20 @@ yidi::v1::FilingService::Stub* StubCache::Filing(const std::string& address) {
 }
 
 SettlementRelay::SettlementRelay(Store* store, const Clock* clock, StubCache* stubs,
-                                 std::string self_name, int forward_deadline_ms)
+                                 std::string self_name, int forward_deadline_ms,
+                                 bool record_before_forward)
     : store_(store),
       clock_(clock),
       stubs_(stubs),
       self_name_(std::move(self_name)),
-      forward_deadline_ms_(forward_deadline_ms) {}
+      forward_deadline_ms_(forward_deadline_ms),
+      record_before_forward_(record_before_forward) {}
 
 SettlementRelay::Admission SettlementRelay::Admit(const SettlementRecord& pending,
                                                   yidi::v1::SettleResponse* response) {
   Admission admission;
-  auto tx = store_->Begin(TransactionMode::kWrite);
+  // A pure relay only reads here; its one write comes with the outcome.
+  auto tx = store_->Begin(record_before_forward_ ? TransactionMode::kWrite : TransactionMode::kRead);
   if (!tx.ok()) {
     admission.status = ToGrpcStatus(tx.status());
     return admission;
@@ -106,6 +109,10 @@ SettlementRelay::Admission SettlementRelay::Admit(const SettlementRecord& pendin
         return admission;
     }
   }
+  if (!record_before_forward_) {
+    admission.forward = true;
+    return admission;
+  }
   if (absl::Status inserted = InsertSettlementRecord(**tx, pending, clock_->Now());
       !inserted.ok()) {
     admission.status = ToGrpcStatus(inserted);
@@ -119,10 +126,21 @@ SettlementRelay::Admission SettlementRelay::Admit(const SettlementRecord& pendin
   return admission;
 }
 
-void SettlementRelay::RecordOutcome(const std::string& settlement_id,
-                                    const std::string& original_id, const Route& route,
+absl::Status SettlementRelay::Upsert(Transaction& tx, const SettlementRecord& draft,
+                                    SettlementState state,
+                                    const yidi::v1::SettlementResult* result) {
+  absl::Status updated = UpdateSettlementRecord(tx, draft.settlement_id, state, result, clock_->Now());
+  if (!absl::IsNotFound(updated)) return updated;
+  SettlementRecord record = draft;
+  record.state = state;
+  if (result != nullptr) record.result = *result;
+  return InsertSettlementRecord(tx, record, clock_->Now());
+}
+
+void SettlementRelay::RecordOutcome(const SettlementRecord& draft, const Route& route,
                                     const grpc::Status& status,
                                     yidi::v1::SettleResponse* response, DoneCallback done) {
+  const std::string& settlement_id = draft.settlement_id;
   const absl::StatusCode code = static_cast<absl::StatusCode>(status.error_code());
   absl::Status stored;
   if (status.ok()) {
@@ -135,21 +153,19 @@ void SettlementRelay::RecordOutcome(const std::string& settlement_id,
   auto tx = store_->Begin(TransactionMode::kWrite);
   if (tx.ok()) {
     if (status.ok() && stored.ok()) {
-      stored = UpdateSettlementRecord(**tx, settlement_id, SettlementState::SETTLEMENT_STATE_SETTLED,
-                                      &response->result(), clock_->Now());
-      if (stored.ok() && !original_id.empty()) {
-        stored = UpdateSettlementRecord(**tx, original_id,
+      stored = Upsert(**tx, draft, SettlementState::SETTLEMENT_STATE_SETTLED, &response->result());
+      if (stored.ok() && !draft.original_settlement_id.empty()) {
+        stored = UpdateSettlementRecord(**tx, draft.original_settlement_id,
                                         SettlementState::SETTLEMENT_STATE_REVERSED, nullptr,
                                         clock_->Now());
-        // This hop may never have seen the original (e.g. a record lost before it was
-        // written); the reversal itself is what counts here.
+        // This hop may never have recorded the original (a crash before its one write); the
+        // reversal itself is what counts here, and reconciliation fills the gap.
         if (absl::IsNotFound(stored)) stored = absl::OkStatus();
       }
     } else if (!status.ok() && IsDefinitiveRefusal(code)) {
       stored = DeleteSettlementRecord(**tx, settlement_id);
     } else {
-      absl::Status marked = UpdateSettlementRecord(
-          **tx, settlement_id, SettlementState::SETTLEMENT_STATE_IN_DOUBT, nullptr, clock_->Now());
+      absl::Status marked = Upsert(**tx, draft, SettlementState::SETTLEMENT_STATE_IN_DOUBT, nullptr);
       if (stored.ok()) stored = marked;
     }
     absl::Status committed = (*tx)->Commit();
@@ -163,8 +179,8 @@ void SettlementRelay::RecordOutcome(const std::string& settlement_id,
     return;
   }
   if (status.ok()) {
-    // Downstream committed but this hop could not record it: the record stays PENDING or is
-    // IN_DOUBT, and the caller must retry (and will get the stored result downstream).
+    // Downstream committed but this hop could not record it: the caller must retry (and gets
+    // the stored result from below); until then this hop has no SETTLED record.
     LogError("settlement %s: result not recorded: %s", settlement_id, stored.ToString());
     done(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                       absl::StrCat("yidi: ", self_name_, " could not record the result of ",
@@ -172,7 +188,9 @@ void SettlementRelay::RecordOutcome(const std::string& settlement_id,
                                    "); retry with the same settlement_id")));
     return;
   }
-  if (!stored.ok()) LogError("settlement %s: outcome not recorded: %s", settlement_id, stored.ToString());
+  if (!stored.ok()) {
+    LogError("settlement %s: outcome not recorded: %s", settlement_id, stored.ToString());
+  }
   if (IsDefinitiveRefusal(code)) {
     done(status);
     return;
@@ -221,14 +239,12 @@ void SettlementRelay::Settle(std::chrono::system_clock::time_point caller_deadli
   stubs_->Settlement(route.next_address)
       ->async()
       ->Settle(&call->context, &call->request, &call->response,
-               [this, call, route, response, done = std::move(done)](grpc::Status status) {
+               [this, call, pending = std::move(pending), route, response,
+                done = std::move(done)](grpc::Status status) {
                  std::unique_ptr<ForwardCall<yidi::v1::SettleRequest, yidi::v1::SettleResponse>>
                      owned(call);
-                 if (status.ok()) {
-                   *response = std::move(call->response);
-                 }
-                 RecordOutcome(call->request.settlement_id(), "", route, status, response,
-                               std::move(done));
+                 if (status.ok()) *response = std::move(call->response);
+                 RecordOutcome(pending, route, status, response, std::move(done));
                });
 }
 
@@ -280,14 +296,13 @@ void SettlementRelay::Reverse(std::chrono::system_clock::time_point caller_deadl
   stubs_->Settlement(route.next_address)
       ->async()
       ->Reverse(&call->context, &call->request, &call->response,
-                [this, call, route, response, done = std::move(done)](grpc::Status status) {
+                [this, call, pending = std::move(pending), route, response,
+                 done = std::move(done)](grpc::Status status) {
                   std::unique_ptr<
                       ForwardCall<yidi::v1::ReverseRequest, yidi::v1::SettleResponse>>
                       owned(call);
                   if (status.ok()) *response = std::move(call->response);
-                  RecordOutcome(call->request.settlement_id(),
-                                call->request.original_settlement_id(), route, status, response,
-                                std::move(done));
+                  RecordOutcome(pending, route, status, response, std::move(done));
                 });
 }
 

@@ -8,7 +8,10 @@
 //     gets UNAVAILABLE naming the hop. A retry of the same settlement_id, Correct, or
 //     reconciliation resolves it.
 // Used by provincial and national nodes, and by the treatment municipal node after it has
-// classified the bill.
+// classified the bill. Only the entry node (the hospital's) records PENDING before it forwards,
+// so that it knows of every call in flight even across a crash; a pure relay writes once, when
+// the outcome is known (IN_DOUBT when it is not), and a crash in between leaves a gap that
+// reconciliation finds (docs/DECISIONS.md D15).
 //
 // Thread-safe: every method may be called from any gRPC callback thread at once.
 #ifndef YIDI_COMMON_SETTLEMENT_RELAY_H_
@@ -71,8 +74,9 @@ class SettlementRelay {
  public:
   // `store`, `clock` and `stubs` must outlive the relay. `self_name` names this node in
   // messages ("provincial 360000").
+  // `record_before_forward`: true at the entry node (records PENDING first).
   SettlementRelay(Store* store, const Clock* clock, StubCache* stubs, std::string self_name,
-                  int forward_deadline_ms);
+                  int forward_deadline_ms, bool record_before_forward);
 
   // REQUIRES: `request` has been validated and classified; `route` forwards (not local).
   // `response` must stay valid until `done` runs.
@@ -99,19 +103,24 @@ class SettlementRelay {
     bool forward = false;  // false: `status` / the replayed response is the answer
     grpc::Status status;
   };
-  // Checks idempotency and records PENDING in one write transaction.
+  // Checks idempotency and, at the entry node, records PENDING in the same transaction.
   Admission Admit(const SettlementRecord& pending, yidi::v1::SettleResponse* response);
   // Marks the local record VOIDED, inserting a tombstone when there is none.
   absl::Status MarkVoided(const yidi::v1::CorrectRequest& request);
-  void RecordOutcome(const std::string& settlement_id, const std::string& original_id,
-                     const Route& route, const grpc::Status& status,
-                     yidi::v1::SettleResponse* response, DoneCallback done);
+  // Records what the forward of `draft` returned and answers the caller.
+  void RecordOutcome(const SettlementRecord& draft, const Route& route,
+                     const grpc::Status& status, yidi::v1::SettleResponse* response,
+                     DoneCallback done);
+  // Inserts `draft` in `state` or, when a record exists, sets its state (and result).
+  absl::Status Upsert(Transaction& tx, const SettlementRecord& draft,
+                      yidi::v1::SettlementState state, const yidi::v1::SettlementResult* result);
 
   Store* const store_;
   const Clock* const clock_;
   StubCache* const stubs_;
   const std::string self_name_;
   const int forward_deadline_ms_;
+  const bool record_before_forward_;
 };
 
 }  // namespace yidi

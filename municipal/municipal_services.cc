@@ -77,7 +77,7 @@ MunicipalSettlementService::MunicipalSettlementService(NodeContext* context,
       data_(data),
       insured_(context, &data->policies),
       relay_(context->store.get(), context->clock, &context->stubs, context->name,
-             context->config.forward_deadline_ms()) {}
+             context->config.forward_deadline_ms(), /*record_before_forward=*/true) {}
 
 grpc::ServerUnaryReactor* MunicipalSettlementService::HandleSettle(
     grpc::CallbackServerContext* ctx, const yidi::v1::SettleRequest* request,

@@ -160,7 +160,7 @@ TEST(MaskNameTest, AsciiAndMixed) {
   EXPECT_EQ(MaskName("Alice"), "A****");
   EXPECT_EQ(MaskName("Li Lei"), "L*****");
   EXPECT_EQ(MaskName("Zé"), "Z*");     // 'é' is one 2-byte character
-  EXPECT_EQ(MaskName("李Lei"), "李**");
+  EXPECT_EQ(MaskName("李Lei"), "李***");  // 4 characters
 }
 
 TEST(MaskNameTest, TruncatedUtf8DoesNotReadPastTheEnd) {

@@ -29,12 +29,14 @@ absl::StatusOr<int64_t> LineAmountFen(int64_t quantity_milli, int64_t unit_price
   if (quantity_milli < 0 || unit_price_fen < 0) {
     return absl::InvalidArgumentError("quantity and unit price must not be negative");
   }
+  // Round in 128 bits first, then compare: the limit applies to the amount as billed.
   const __int128 product = static_cast<__int128>(quantity_milli) * unit_price_fen;
-  if (product / 1000 > kAmountMaxFen) {
+  const __int128 rounded = (product + 500) / 1000;
+  if (rounded > kAmountMaxFen) {
     return absl::InvalidArgumentError(
         absl::StrFormat("line amount exceeds the limit of %d fen", kAmountMaxFen));
   }
-  return MulDivRoundHalfUp(quantity_milli, unit_price_fen, 1000);
+  return static_cast<int64_t>(rounded);
 }
 
 std::string FormatYuan(int64_t amount_fen) {

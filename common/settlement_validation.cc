@@ -232,6 +232,13 @@ absl::Status ValidateCorrectRequest(const yidi::v1::CorrectRequest& request,
 }
 
 absl::Status CheckFeeSplit(const yidi::v1::FeeSplit& split) {
+  // Bound every part first: the sum of hostile parts must not overflow int64.
+  for (int64_t part : {split.total_fen(), split.in_scope_fen(), split.class_b_copay_fen(),
+                       split.over_cap_fen(), split.self_pay_fen()}) {
+    if (part > kAmountMaxFen || part < -kAmountMaxFen) {
+      return absl::InternalError(absl::StrCat("a part lies outside ±", kAmountMaxFen, " fen"));
+    }
+  }
   const int64_t parts =
       split.in_scope_fen() + split.class_b_copay_fen() + split.over_cap_fen() + split.self_pay_fen();
   if (parts != split.total_fen()) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/directory.h"
 #include "common/limits.h"
+#include "common/money.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -385,14 +386,13 @@ TEST_F(SettlementValidationTest, AmountMessageShowsExpectedAmount) {
 }
 
 TEST_F(SettlementValidationTest, RoutedSplitMustNotWrapAroundInt64) {
-  // BUG: common/settlement_validation.cc CheckFeeSplit adds the four parts in int64 without
-  // bounds. A routed request whose bill is one free line (declared_total_fen 0) and whose
+  // Regression: CheckFeeSplit once added the four parts in int64 without bounds. A routed
+  // request whose bill is one free line (declared_total_fen 0) and whose
   // classified split is {total 0, in_scope INT64_MAX, class_b_copay INT64_MAX, over_cap 2,
   // self_pay 0} wraps to 0 (signed overflow, undefined behaviour) and passes
   // ValidateRoutedSettleRequest; the insured node then trusts an in-scope amount of INT64_MAX
   // and ComputeBasicPolicy's "cash never negative" YIDI_CHECK aborts the process. Expected:
   // INVALID_ARGUMENT "classified_bill.split: ..." (each part within 0..total / kAmountMaxFen).
-  GTEST_SKIP() << "BUG: CheckFeeSplit overflows int64 on hostile parts";
   SettleRequest request = ValidRoutedRequest();
   request.clear_fee_lines();
   AddLine(&request, 1, "X001", 1000, 0, 0, "2026-01-06");

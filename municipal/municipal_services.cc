@@ -107,6 +107,12 @@ grpc::ServerUnaryReactor* MunicipalSettlementService::HandleSettle(
   } else if (absl::Status valid = ValidateRoutedSettleRequest(*request, context_->directory);
              !valid.ok()) {
     return FinishNow(ctx, valid);
+  } else if (CheckTreatmentRegion(*context_, request->treatment_region()).ok()) {
+    // A routed call always comes from another treatment region; a classified bill whose
+    // treatment region is ours can only come from a hospital classifying its own bill.
+    return FinishNow(ctx, absl::InvalidArgumentError(
+                              "classified_bill: set by the treatment region's node; a hospital "
+                              "leaves it empty"));
   }
 
   auto route = RouteToward(context_->identity, context_->directory, routed->insured_region());

@@ -1,0 +1,315 @@
+// Tests for municipal/eligibility.h: a table of persons, filings and stays, and what the
+// insured region decides (RULES.md 2.7–2.9).
+#include "municipal/eligibility.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace yidi::municipal {
+namespace {
+
+using ::testing::HasSubstr;
+using yidi::v1::Filing;
+using yidi::v1::FilingCategory;
+
+constexpr char kIdNumber[] = "210102197006150042";
+
+yidi::v1::PersonRecord Person(yidi::v1::InsuredStatus status = yidi::v1::INSURED_STATUS_ACTIVE) {
+  yidi::v1::PersonRecord person;
+  person.set_id_number(kIdNumber);
+  person.set_name("王五");
+  person.set_insurance_type(yidi::v1::INSURANCE_TYPE_EMPLOYEE);
+  person.set_person_type(yidi::v1::PERSON_TYPE_EMPLOYEE_WORKING);
+  person.set_status(status);
+  return person;
+}
+
+Filing MakeFiling(const char* id, FilingCategory category, const char* treatment_region,
+                  const char* start, const char* end, bool cancelled = false) {
+  Filing filing;
+  filing.set_filing_id(id);
+  filing.set_id_number(kIdNumber);
+  filing.set_insured_region("210100");
+  filing.set_category(category);
+  filing.set_treatment_region(treatment_region);
+  filing.set_start_date(start);
+  filing.set_end_date(end);
+  filing.set_cancelled(cancelled);
+  return filing;
+}
+
+constexpr FilingCategory kRetiree = yidi::v1::FILING_CATEGORY_RELOCATED_RETIREE;
+constexpr FilingCategory kLongTerm = yidi::v1::FILING_CATEGORY_LONG_TERM_RESIDENT;
+constexpr FilingCategory kPosted = yidi::v1::FILING_CATEGORY_POSTED_WORKER;
+constexpr FilingCategory kReferred = yidi::v1::FILING_CATEGORY_REFERRED_PATIENT;
+constexpr FilingCategory kEmergency = yidi::v1::FILING_CATEGORY_EMERGENCY_PATIENT;
+constexpr FilingCategory kOther = yidi::v1::FILING_CATEGORY_OTHER_TEMPORARY_TRAVELLER;
+
+// A Shenyang (210100) employee admitted in Nanchang (360100) on 2026-03-10, discharged
+// 2026-03-20.
+EligibilityInput BaseInput() {
+  EligibilityInput input;
+  input.insured_region = "210100";
+  input.treatment_region = "360100";
+  input.insurance_type = yidi::v1::INSURANCE_TYPE_EMPLOYEE;
+  input.admission_date = absl::CivilDay(2026, 3, 10);
+  input.discharge_date = absl::CivilDay(2026, 3, 20);
+  input.emergency = false;
+  input.intra_province_filing_required = true;
+  return input;
+}
+
+struct EligibilityCase {
+  const char* name;
+  void (*adjust)(EligibilityInput&);  // nullptr: the base input
+  std::optional<yidi::v1::PersonRecord> person;
+  std::vector<Filing> filings;
+  absl::StatusCode code;
+  RemoteCare remote_care;       // checked when OK
+  const char* filing_id;        // "" = no filing applies
+  bool deemed_filed;
+  const char* message_part;     // checked when refused
+};
+
+TEST(DecideEligibilityTest, Table) {
+  using C = absl::StatusCode;
+  const auto person = Person();
+  const EligibilityCase cases[] = {
+      {"local care needs no filing",
+       [](EligibilityInput& i) { i.treatment_region = "210100"; }, person, {}, C::kOk,
+       RemoteCare::kLocal, "", false, ""},
+      {"filed long-term resident", nullptr, person,
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "")}, C::kOk, RemoteCare::kLocal,
+       "F-LT", false, ""},
+      {"relocated retiree", nullptr, person,
+       {MakeFiling("F-RR", kRetiree, "360100", "2020-05-01", "")}, C::kOk, RemoteCare::kLocal,
+       "F-RR", false, ""},
+      {"posted worker", nullptr, person,
+       {MakeFiling("F-PW", kPosted, "360100", "2026-01-01", "2027-01-01")}, C::kOk,
+       RemoteCare::kLocal, "F-PW", false, ""},
+      {"referred patient", nullptr, person,
+       {MakeFiling("F-RF", kReferred, "360100", "2026-03-01", "2026-09-01")}, C::kOk,
+       RemoteCare::kReferredOrEmergency, "F-RF", false, ""},
+      {"emergency filing", nullptr, person,
+       {MakeFiling("F-EM", kEmergency, "360100", "2026-03-10", "2026-04-10")}, C::kOk,
+       RemoteCare::kReferredOrEmergency, "F-EM", false, ""},
+      {"other temporary traveller", nullptr, person,
+       {MakeFiling("F-OT", kOther, "360100", "2026-01-01", "2026-06-30")}, C::kOk,
+       RemoteCare::kOtherTemporary, "F-OT", false, ""},
+      {"filing expired before admission", nullptr, person,
+       {MakeFiling("F-OT", kOther, "360100", "2025-09-10", "2026-03-09")},
+       C::kFailedPrecondition, RemoteCare::kLocal, "", false, "备案"},
+      {"admitted within validity, discharged after expiry", nullptr, person,
+       {MakeFiling("F-OT", kOther, "360100", "2025-09-15", "2026-03-15")}, C::kOk,
+       RemoteCare::kOtherTemporary, "F-OT", false, ""},
+      {"filing expires on the admission day", nullptr, person,
+       {MakeFiling("F-OT", kOther, "360100", "2025-09-10", "2026-03-10")}, C::kOk,
+       RemoteCare::kOtherTemporary, "F-OT", false, ""},
+      {"late filing during the stay", nullptr, person,
+       {MakeFiling("F-LATE", kOther, "360100", "2026-03-15", "2026-09-15")}, C::kOk,
+       RemoteCare::kOtherTemporary, "F-LATE", false, ""},
+      {"late filing on the discharge day", nullptr, person,
+       {MakeFiling("F-LATE", kReferred, "360100", "2026-03-20", "2026-09-20")}, C::kOk,
+       RemoteCare::kReferredOrEmergency, "F-LATE", false, ""},
+      {"filing starting after discharge", nullptr, person,
+       {MakeFiling("F-AFTER", kOther, "360100", "2026-03-21", "2026-09-21")},
+       C::kFailedPrecondition, RemoteCare::kLocal, "", false, "备案"},
+      {"cancelled filing ignored", nullptr, person,
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "", /*cancelled=*/true)},
+       C::kFailedPrecondition, RemoteCare::kLocal, "", false, "备案"},
+      {"cancelled filing skipped, older valid one used", nullptr, person,
+       {MakeFiling("F-OT", kOther, "360100", "2026-01-01", "2026-06-30"),
+        MakeFiling("F-LT", kLongTerm, "360100", "2026-02-01", "", /*cancelled=*/true)},
+       C::kOk, RemoteCare::kOtherTemporary, "F-OT", false, ""},
+      {"filing to another city", nullptr, person,
+       {MakeFiling("F-GZ", kLongTerm, "360700", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "360100"},
+      {"filing to a county of another city", nullptr, person,
+       {MakeFiling("F-GZ", kLongTerm, "360702", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "备案"},
+      {"filing to the province of a city-pooled province", nullptr, person,
+       {MakeFiling("F-JX", kLongTerm, "360000", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "备案"},
+      {"filing names a county of the city", nullptr, person,
+       {MakeFiling("F-CTY", kLongTerm, "360102", "2025-01-01", "")}, C::kOk, RemoteCare::kLocal,
+       "F-CTY", false, ""},
+      {"filing with a malformed start date", nullptr, person,
+       {MakeFiling("F-BAD", kLongTerm, "360100", "2025-1-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "备案"},
+      {"emergency unfiled is deemed filed", [](EligibilityInput& i) { i.emergency = true; },
+       person, {}, C::kOk, RemoteCare::kReferredOrEmergency, "", true, ""},
+      {"emergency with an expired filing is deemed filed",
+       [](EligibilityInput& i) { i.emergency = true; }, person,
+       {MakeFiling("F-OT", kOther, "360100", "2025-01-01", "2025-06-30")}, C::kOk,
+       RemoteCare::kReferredOrEmergency, "", true, ""},
+      {"emergency with a covering filing uses the filing",
+       [](EligibilityInput& i) { i.emergency = true; }, person,
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "")}, C::kOk, RemoteCare::kLocal,
+       "F-LT", false, ""},
+      {"intra-province, filing not required",
+       [](EligibilityInput& i) {
+         i.insured_region = "360700";
+         i.treatment_region = "360100";
+         i.intra_province_filing_required = false;
+       },
+       person, {}, C::kOk, RemoteCare::kLocal, "", false, ""},
+      {"intra-province, filing required",
+       [](EligibilityInput& i) {
+         i.insured_region = "360700";
+         i.treatment_region = "360100";
+         i.intra_province_filing_required = true;
+       },
+       person, {}, C::kFailedPrecondition, RemoteCare::kLocal, "", false, "备案"},
+      {"cross-province ignores the intra-province exemption",
+       [](EligibilityInput& i) { i.intra_province_filing_required = false; }, person, {},
+       C::kFailedPrecondition, RemoteCare::kLocal, "", false, "备案"},
+      {"suspended person", nullptr, Person(yidi::v1::INSURED_STATUS_SUSPENDED),
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "SUSPENDED"},
+      {"terminated person", nullptr, Person(yidi::v1::INSURED_STATUS_TERMINATED),
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "TERMINATED"},
+      {"suspended person treated locally",
+       [](EligibilityInput& i) { i.treatment_region = "210100"; },
+       Person(yidi::v1::INSURED_STATUS_SUSPENDED), {}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "SUSPENDED"},
+      {"unknown person", nullptr, std::nullopt, {}, C::kNotFound, RemoteCare::kLocal, "", false,
+       "210100"},
+      {"wrong insurance type",
+       [](EligibilityInput& i) { i.insurance_type = yidi::v1::INSURANCE_TYPE_RESIDENT; }, person,
+       {MakeFiling("F-LT", kLongTerm, "360100", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "insurance_type"},
+      {"Chongqing: filing names district 500103",
+       [](EligibilityInput& i) { i.treatment_region = "500000"; }, person,
+       {MakeFiling("F-CQ", kLongTerm, "500103", "2025-01-01", "")}, C::kOk, RemoteCare::kLocal,
+       "F-CQ", false, ""},
+      {"Chongqing: filing names the province",
+       [](EligibilityInput& i) { i.treatment_region = "500000"; }, person,
+       {MakeFiling("F-CQ", kReferred, "500000", "2026-03-01", "2026-09-01")}, C::kOk,
+       RemoteCare::kReferredOrEmergency, "F-CQ", false, ""},
+      {"Beijing: filing names district 110105",
+       [](EligibilityInput& i) { i.treatment_region = "110000"; }, person,
+       {MakeFiling("F-BJ", kOther, "110105", "2026-03-01", "2026-09-01")}, C::kOk,
+       RemoteCare::kOtherTemporary, "F-BJ", false, ""},
+      {"Chongqing filing does not cover Beijing",
+       [](EligibilityInput& i) { i.treatment_region = "110000"; }, person,
+       {MakeFiling("F-CQ", kLongTerm, "500103", "2025-01-01", "")}, C::kFailedPrecondition,
+       RemoteCare::kLocal, "", false, "备案"},
+  };
+  for (const EligibilityCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EligibilityInput input = BaseInput();
+    if (c.adjust != nullptr) c.adjust(input);
+    const Eligibility decision = DecideEligibility(input, c.person, c.filings);
+    EXPECT_EQ(decision.status.code(), c.code) << decision.status;
+    if (c.code == C::kOk) {
+      EXPECT_EQ(decision.remote_care, c.remote_care);
+      EXPECT_EQ(decision.deemed_filed, c.deemed_filed);
+      if (std::string(c.filing_id).empty()) {
+        EXPECT_FALSE(decision.filing.has_value());
+      } else {
+        ASSERT_TRUE(decision.filing.has_value());
+        EXPECT_EQ(decision.filing->filing_id(), c.filing_id);
+      }
+    } else {
+      EXPECT_THAT(decision.status.message(), HasSubstr(c.message_part));
+      EXPECT_FALSE(decision.filing.has_value());
+      EXPECT_FALSE(decision.deemed_filed);
+    }
+  }
+}
+
+TEST(DecideEligibilityTest, NotFiledMessageExplainsWhatToDo) {
+  const Eligibility decision = DecideEligibility(BaseInput(), Person(), {});
+  ASSERT_EQ(decision.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(decision.status.message(), HasSubstr("备案"));
+  EXPECT_THAT(decision.status.message(), HasSubstr("File"));
+  EXPECT_THAT(decision.status.message(), HasSubstr("360100"));
+  EXPECT_THAT(decision.status.message(), HasSubstr("2026-03-10"));
+}
+
+TEST(DecideEligibilityTest, MessagesDoNotEchoTheIdNumber) {
+  for (const auto& person :
+       {std::optional<yidi::v1::PersonRecord>(), std::optional(Person()),
+        std::optional(Person(yidi::v1::INSURED_STATUS_SUSPENDED))}) {
+    const Eligibility decision = DecideEligibility(BaseInput(), person, {});
+    ASSERT_FALSE(decision.status.ok());
+    EXPECT_THAT(std::string(decision.status.message()), ::testing::Not(HasSubstr(kIdNumber)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// FilingCovers and RemoteCareOf
+
+TEST(FilingCoversTest, ValidityWindow) {
+  const absl::CivilDay admission(2026, 3, 10);
+  const absl::CivilDay discharge(2026, 3, 20);
+  struct {
+    const char* start;
+    const char* end;
+    bool covers;
+  } cases[] = {
+      {"2026-01-01", "", true},             // no expiry
+      {"2026-01-01", "2026-03-09", false},  // expired the day before admission
+      {"2026-01-01", "2026-03-10", true},   // expires on the admission day
+      {"2026-01-01", "2026-03-11", true},   // expires during the stay
+      {"2026-03-10", "2026-09-10", true},   // starts on the admission day
+      {"2026-03-20", "2026-09-20", true},   // late filing on the discharge day
+      {"2026-03-21", "2026-09-21", false},  // after discharge: manual claim
+      {"", "", false},                      // no start date
+      {"2026-01-01", "2026-3-31", false},   // malformed end date
+  };
+  for (const auto& c : cases) {
+    const Filing filing = MakeFiling("F", kOther, "360100", c.start, c.end);
+    EXPECT_EQ(FilingCovers(filing, "360100", admission, discharge), c.covers)
+        << c.start << " .. " << c.end;
+  }
+}
+
+TEST(FilingCoversTest, WhichRegionsAFilingNames) {
+  const absl::CivilDay admission(2026, 3, 10);
+  const absl::CivilDay discharge(2026, 3, 20);
+  struct {
+    const char* filed;
+    const char* treatment;
+    bool covers;
+  } cases[] = {
+      {"360100", "360100", true},   // the city
+      {"360102", "360100", true},   // a county in it
+      {"360700", "360100", false},  // another city
+      {"360702", "360100", false},  // a county of another city
+      {"360000", "360100", false},  // a province that does not pool at provincial level
+      {"500000", "500000", true},   // provincial-level pool named as the province
+      {"500103", "500000", true},   // a district of it
+      {"500241", "500000", true},   // a county of it
+      {"110105", "500000", false},  // another province's district
+      {"", "360100", false},        // names nothing
+  };
+  for (const auto& c : cases) {
+    const Filing filing = MakeFiling("F", kLongTerm, c.filed, "2025-01-01", "");
+    EXPECT_EQ(FilingCovers(filing, c.treatment, admission, discharge), c.covers)
+        << c.filed << " for " << c.treatment;
+  }
+}
+
+TEST(FilingCoversTest, CancelledNeverCovers) {
+  const Filing filing = MakeFiling("F", kLongTerm, "360100", "2025-01-01", "", true);
+  EXPECT_FALSE(FilingCovers(filing, "360100", absl::CivilDay(2026, 3, 10),
+                            absl::CivilDay(2026, 3, 20)));
+}
+
+TEST(RemoteCareOfTest, CategoryGroups) {
+  EXPECT_EQ(RemoteCareOf(kRetiree), RemoteCare::kLocal);
+  EXPECT_EQ(RemoteCareOf(kLongTerm), RemoteCare::kLocal);
+  EXPECT_EQ(RemoteCareOf(kPosted), RemoteCare::kLocal);
+  EXPECT_EQ(RemoteCareOf(kReferred), RemoteCare::kReferredOrEmergency);
+  EXPECT_EQ(RemoteCareOf(kEmergency), RemoteCare::kReferredOrEmergency);
+  EXPECT_EQ(RemoteCareOf(kOther), RemoteCare::kOtherTemporary);
+}
+
+}  // namespace
+}  // namespace yidi::municipal

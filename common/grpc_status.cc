@@ -33,9 +33,11 @@ bool IsDefinitiveRefusal(absl::StatusCode code) {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  // Reconnect quickly after a peer restarts: the default backoff grows to minutes.
+  // Reconnect quickly after a peer restarts: the default backoff grows to minutes. The minimum
+  // backoff is also gRPC's connect timeout, so it stays at one second: a slow handshake under
+  // load must not turn into a spurious in-doubt settlement.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }

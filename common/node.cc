@@ -100,6 +100,9 @@ absl::StatusOr<std::unique_ptr<NodeServer>> NodeServer::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto server = std::unique_ptr<NodeServer>(new NodeServer());
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second node on a taken address would start and the
+  // kernel would split connections between two databases. Refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->port_);
   for (grpc::Service* service : services) builder.RegisterService(service);
   if (server_threads > 0) {

@@ -82,6 +82,14 @@ SettlementRelay::Admission SettlementRelay::Admit(const SettlementRecord& pendin
   }
   if (existing->has_value()) {
     const SettlementRecord& record = **existing;
+    // A voided id stays voided whatever is sent under it (a tombstone has no digest).
+    if (record.state == SettlementState::SETTLEMENT_STATE_VOIDED) {
+      admission.status = grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          absl::StrCat("settlement_id: ", pending.settlement_id,
+                       " was voided by Correct; settle again under a new id"));
+      return admission;
+    }
     if (record.request_digest != pending.request_digest) {
       admission.status = grpc::Status(
           grpc::StatusCode::ALREADY_EXISTS,
@@ -89,25 +97,19 @@ SettlementRelay::Admission SettlementRelay::Admit(const SettlementRecord& pendin
                        " was already used for a different request at ", self_name_));
       return admission;
     }
-    switch (record.state) {
-      case SettlementState::SETTLEMENT_STATE_SETTLED:
-      case SettlementState::SETTLEMENT_STATE_REVERSED:
-        *response->mutable_result() = *record.result;
-        response->mutable_result()->set_state(record.state);
-        response->set_replayed(true);
-        admission.status = grpc::Status::OK;
-        return admission;
-      case SettlementState::SETTLEMENT_STATE_VOIDED:
-        admission.status = grpc::Status(
-            grpc::StatusCode::FAILED_PRECONDITION,
-            absl::StrCat("settlement_id: ", pending.settlement_id,
-                         " was voided by Correct; settle again under a new id"));
-        return admission;
-      default:
-        // PENDING or IN_DOUBT: forward again; every hop below is idempotent.
-        admission.forward = true;
-        return admission;
+    if (record.result.has_value() &&
+        (record.state == SettlementState::SETTLEMENT_STATE_SETTLED ||
+         record.state == SettlementState::SETTLEMENT_STATE_REVERSED)) {
+      *response->mutable_result() = *record.result;
+      response->mutable_result()->set_state(record.state);
+      response->set_replayed(true);
+      admission.status = grpc::Status::OK;
+      return admission;
     }
+    // PENDING, IN_DOUBT, or known to be reversed without our having seen its result: forward
+    // again; every hop below is idempotent and returns the stored outcome.
+    admission.forward = true;
+    return admission;
   }
   if (!record_before_forward_) {
     admission.forward = true;
@@ -152,8 +154,25 @@ void SettlementRelay::RecordOutcome(const SettlementRecord& draft, const Route& 
   }
   auto tx = store_->Begin(TransactionMode::kWrite);
   if (tx.ok()) {
-    if (status.ok() && stored.ok()) {
-      stored = Upsert(**tx, draft, SettlementState::SETTLEMENT_STATE_SETTLED, &response->result());
+    auto existing = FindSettlementRecord(**tx, settlement_id);
+    const SettlementState known =
+        existing.ok() && existing->has_value() ? (*existing)->state
+                                               : SettlementState::SETTLEMENT_STATE_UNSPECIFIED;
+    // Another call for the same id may already have learnt the outcome (concurrent retries):
+    // a failure of this one must not turn a known outcome back into doubt or delete it.
+    const bool outcome_known = known == SettlementState::SETTLEMENT_STATE_SETTLED ||
+                               known == SettlementState::SETTLEMENT_STATE_REVERSED ||
+                               known == SettlementState::SETTLEMENT_STATE_VOIDED;
+    if (!existing.ok()) {
+      stored = existing.status();
+    } else if (status.ok() && stored.ok()) {
+      // Record the state the owner reports: a replay of a settlement reversed meanwhile is
+      // REVERSED here too, never SETTLED.
+      const SettlementState reported =
+          response->result().state() == SettlementState::SETTLEMENT_STATE_REVERSED
+              ? SettlementState::SETTLEMENT_STATE_REVERSED
+              : SettlementState::SETTLEMENT_STATE_SETTLED;
+      stored = Upsert(**tx, draft, reported, &response->result());
       if (stored.ok() && !draft.original_settlement_id.empty()) {
         stored = UpdateSettlementRecord(**tx, draft.original_settlement_id,
                                         SettlementState::SETTLEMENT_STATE_REVERSED, nullptr,
@@ -162,6 +181,8 @@ void SettlementRelay::RecordOutcome(const SettlementRecord& draft, const Route& 
         // reversal itself is what counts here, and reconciliation fills the gap.
         if (absl::IsNotFound(stored)) stored = absl::OkStatus();
       }
+    } else if (outcome_known) {
+      // Leave the known outcome as it is.
     } else if (!status.ok() && IsDefinitiveRefusal(code)) {
       stored = DeleteSettlementRecord(**tx, settlement_id);
     } else {

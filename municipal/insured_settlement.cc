@@ -133,14 +133,15 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
   if (commit) {
     ASSIGN_OR_RETURN(auto existing, FindSettlementRecord(*tx, request.settlement_id()));
     if (existing.has_value()) {
-      if (existing->request_digest != digest) {
-        return absl::AlreadyExistsError(absl::StrCat("settlement_id: ", request.settlement_id(),
-                                                     " was already used for a different request"));
-      }
+      // A voided id stays voided whatever is sent under it (a tombstone has no digest).
       if (existing->state == SettlementState::SETTLEMENT_STATE_VOIDED) {
         return absl::FailedPreconditionError(absl::StrCat(
             "settlement_id: ", request.settlement_id(),
             " was voided by Correct; settle again under a new id"));
+      }
+      if (existing->request_digest != digest) {
+        return absl::AlreadyExistsError(absl::StrCat("settlement_id: ", request.settlement_id(),
+                                                     " was already used for a different request"));
       }
       if (existing->result.has_value()) {
         *response.mutable_result() = *existing->result;

@@ -94,7 +94,10 @@ grpc::ServerUnaryReactor* MunicipalSettlementService::HandleSettle(
       return FinishNow(ctx, own);
     }
     const auto* institution = context_->directory.FindInstitution(request->visit().institution_code());
-    if (!institution->networked()) {
+    // "Networked" enables cross-region settlement; a local patient needs no such enablement.
+    const auto insured_pool = context_->directory.PoolingRegionFor(request->insured_region());
+    const bool cross_region = !insured_pool.ok() || *insured_pool != context_->identity.region_code;
+    if (cross_region && !institution->networked()) {
       return FinishNow(ctx, absl::FailedPreconditionError(absl::StrCat(
                                 "visit.institution_code: ", institution->code(),
                                 " is not networked for cross-region direct settlement")));

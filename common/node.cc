@@ -9,7 +9,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/ledger.h"
 #include "common/log.h"
+#include "common/prepayment.h"
+#include "common/transfer_obligations.h"
 #include "common/settlement_record.h"
 #include "common/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -48,6 +51,30 @@ absl::StatusOr<std::unique_ptr<NodeContext>> MakeNodeContext(
   context->clock = clock;
   context->started_at = clock->Now();
   ASSIGN_OR_RETURN(context->directory, DirectoryIndex::Build(directory));
+  {
+    std::vector<std::string> calendar_paths;
+    for (const std::string& file : config.calendar_files()) {
+      calendar_paths.push_back(context->ConfigPath(file));
+    }
+    auto calendar = WorkingDayCalendar::LoadFiles(calendar_paths, clock);
+    if (!calendar.ok()) {
+      return absl::Status(calendar.status().code(),
+                          absl::StrCat("calendar_files: ", calendar.status().message()));
+    }
+    context->calendar = std::move(*calendar);
+  }
+  context->prepayment_policy = NationalPrepaymentPolicy();
+  if (!config.prepayment_policy_file().empty()) {
+    yidi::v1::PrepaymentPolicy policy;
+    RETURN_IF_ERROR(
+        LoadTextProtoFile(context->ConfigPath(config.prepayment_policy_file()), &policy));
+    policy = WithNationalDefaults(std::move(policy));
+    if (absl::Status valid = ValidatePrepaymentPolicy(policy); !valid.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(config.prepayment_policy_file(), ": ",
+                                                     valid.message()));
+    }
+    context->prepayment_policy = std::move(policy);
+  }
   if (context->directory.FindNode(config.kind(), config.region_code()) == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("region_code: the directory has no ", context->name, " node"));
@@ -64,6 +91,10 @@ absl::StatusOr<std::unique_ptr<NodeContext>> MakeNodeContext(
   }
   context->store = std::move(*store);
   std::vector<Migration> all = CommonMigrations();
+  for (auto* back_office :
+       {&LedgerMigrations, &TransferObligationMigrations, &PrepaymentMigrations}) {
+    for (Migration& migration : (*back_office)()) all.push_back(std::move(migration));
+  }
   all.insert(all.end(), migrations.begin(), migrations.end());
   if (absl::Status migrated = context->store->Migrate(all); !migrated.ok()) {
     return absl::Status(migrated.code(), absl::StrCat("database ", context->store->DisplayUrl(),

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/calendar.h"
 #include "common/clock.h"
 #include "common/directory.h"
 #include "common/routing.h"
@@ -20,6 +21,7 @@
 #include "common/store/store.h"
 #include "grpcpp/grpcpp.h"
 #include "yidi/v1/config.pb.h"
+#include "yidi/v1/prepayment.pb.h"
 
 namespace yidi {
 
@@ -36,6 +38,11 @@ struct NodeContext {
   const Clock* clock = nullptr;
   StubCache stubs;
   absl::Time started_at;
+  // Working days from config.calendar_files, "today" from `clock`. Without files every
+  // working-day question is OUT_OF_RANGE (common/calendar.h).
+  WorkingDayCalendar calendar;
+  // From config.prepayment_policy_file; the national rules when none is given.
+  yidi::v1::PrepaymentPolicy prepayment_policy;
 
   // A path from the config, resolved against config_dir.
   std::string ConfigPath(absl::string_view path) const;

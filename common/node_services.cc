@@ -187,40 +187,4 @@ grpc::ServerUnaryReactor* RelayPersonService::GetInsuredPerson(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* RelayFilingService::CheckFiling(
-    grpc::CallbackServerContext* ctx, const yidi::v1::CheckFilingRequest* request,
-    yidi::v1::CheckFilingResponse* response) {
-  if (absl::Status id = ValidateIdNumber(request->id_number()); !id.ok()) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("id_number: ", id.message())));
-  }
-  auto route = RouteToInsured(*context_, request->insured_region());
-  if (!route.ok()) return FinishNow(ctx, route.status());
-  auto* reactor = ctx->DefaultReactor();
-  auto* stub = context_->stubs.Filing(route->next_address);
-  ForwardRead(ctx->deadline(), context_->config.forward_deadline_ms(), *route, *request, response,
-              [stub](auto* c, auto* q, auto* r, auto cb) {
-                stub->async()->CheckFiling(c, q, r, std::move(cb));
-              },
-              reactor);
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* RelayFilingService::ListFilings(
-    grpc::CallbackServerContext* ctx, const yidi::v1::ListFilingsRequest* request,
-    yidi::v1::ListFilingsResponse* response) {
-  if (absl::Status id = ValidateIdNumber(request->id_number()); !id.ok()) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("id_number: ", id.message())));
-  }
-  auto route = RouteToInsured(*context_, request->insured_region());
-  if (!route.ok()) return FinishNow(ctx, route.status());
-  auto* reactor = ctx->DefaultReactor();
-  auto* stub = context_->stubs.Filing(route->next_address);
-  ForwardRead(ctx->deadline(), context_->config.forward_deadline_ms(), *route, *request, response,
-              [stub](auto* c, auto* q, auto* r, auto cb) {
-                stub->async()->ListFilings(c, q, r, std::move(cb));
-              },
-              reactor);
-  return reactor;
-}
-
 }  // namespace yidi

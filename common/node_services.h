@@ -6,6 +6,7 @@
 #ifndef YIDI_COMMON_NODE_SERVICES_H_
 #define YIDI_COMMON_NODE_SERVICES_H_
 
+#include "common/filing_relay.h"
 #include "common/grpc_status.h"
 #include "common/node.h"
 #include "common/settlement_relay.h"
@@ -74,19 +75,7 @@ class RelayPersonService final : public yidi::v1::PersonService::CallbackService
   NodeContext* const context_;
 };
 
-class RelayFilingService final : public yidi::v1::FilingService::CallbackService {
- public:
-  explicit RelayFilingService(NodeContext* context) : context_(context) {}
-  grpc::ServerUnaryReactor* CheckFiling(grpc::CallbackServerContext* ctx,
-                                        const yidi::v1::CheckFilingRequest* request,
-                                        yidi::v1::CheckFilingResponse* response) override;
-  grpc::ServerUnaryReactor* ListFilings(grpc::CallbackServerContext* ctx,
-                                        const yidi::v1::ListFilingsRequest* request,
-                                        yidi::v1::ListFilingsResponse* response) override;
-
- private:
-  NodeContext* const context_;
-};
+// RelayFilingService (the filing index and the relay of filing calls): common/filing_relay.h.
 
 // Forwards a read-only unary call (person, filing) one hop and finishes `reactor` with the
 // answer; a hop that does not answer becomes UNAVAILABLE naming it.

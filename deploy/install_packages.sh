@@ -7,6 +7,7 @@ set -euo pipefail
 readonly PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev cmake g++ pkg-config openssl
+  libmysqlcppconn-dev mariadb-server
 )
 
 missing=()

@@ -5,7 +5,8 @@
 #   2. configures and builds into BUILD_DIR (default <repo>/build) with -j2
 #   3. starts the 8-node demo mesh (deploy/mesh.sh) on a fresh data dir, <repo>/var/quickstart
 #   4. drives the workload of deploy/demo/workload/ through yidictl, each case at its treatment
-#      region's municipal node (as a hospital would)
+#      region's municipal node (as a hospital would); then files, retries, checks (from the
+#      national index) and cancels a filing through yidictl
 #   5. prints every node's info (settlement records by state)
 #   6. stops the mesh, also on failure (the data dir and its logs stay for inspection)
 #
@@ -186,10 +187,85 @@ run_workload() {
   step "Case 07: settle"
   settle_case 07_resident_big_bill.textproto
 
+  step "Case 08: employee, several funds pay one slip (pooled fund to its cap, large expense," \
+    "civil servant, supplementary, personal account)"
+  settle_case 08_employee_several_funds.textproto
+
   step "The national node's own record of case 01"
   ctl 127.0.0.1:17000 get \
     --settlement_id="$(field "${WORKLOAD}/01_cross_province_inpatient.textproto" settlement_id)" ||
     fail "get at the national node failed"
+}
+
+# Polls `yidictl "$@"` (at most ~10 s) until its output contains PATTERN; prints the last output.
+ctl_until() {
+  local pattern="$1" addr="$2" out="" i
+  shift 2
+  for i in $(seq 1 50); do
+    out="$("${YIDICTL}" --target="${addr}" --deadline_ms="${DEADLINE_MS}" "$@" 2>&1)" || true
+    if grep -q -- "${pattern}" <<<"${out}"; then
+      printf '$ yidictl --target=%s' "${addr}"
+      printf ' %q' "$@"
+      printf '\n%s\n' "${out}"
+      return 0
+    fi
+    sleep 0.2
+  done
+  printf '%s\n' "${out}"
+  return 1
+}
+
+# Filings (备案, docs/FILING.md): file, retry, ask the national index, refuse bad input, cancel.
+run_filings() {
+  section "4b. Filings through yidictl"
+  local c5=500103201109150795 out rc filing_id today
+  today="$(TZ=Asia/Shanghai date +%F)"
+
+  step "C5, a Chongqing student, files as a temporary traveller to Shenyang (1 year by Chongqing's rules)"
+  out="$(ctl "$(municipal_address 500000)" filing create --request_id=quickstart-c5 \
+    --id_number="${c5}" --insured_region=500000 --category=other_temporary_traveller \
+    --treatment_region=210100 --materials=identity,filing_form)" || fail "filing create failed"
+  printf '%s\n' "${out}"
+  filing_id="$(grep -o 'F500000-[0-9]*-[0-9]*' <<<"${out}" | head -n 1)"
+  [[ -n "${filing_id}" ]] || fail "no filing id in the answer"
+
+  step "The same request again (same request_id): the stored answer comes back"
+  out="$(ctl "$(municipal_address 500000)" filing create --request_id=quickstart-c5 \
+    --id_number="${c5}" --insured_region=500000 --category=other_temporary_traveller \
+    --treatment_region=210100 --materials=identity,filing_form)" || fail "filing retry failed"
+  printf '%s\n' "${out}"
+  grep -q 'replayed' <<<"${out}" || fail "the retry was not answered from the stored result"
+
+  step "A Shenyang hospital asks whether C5 is filed there: answered by the national index"
+  ctl_until "FILED  answered by national" "$(municipal_address 210100)" filing check \
+    --id_number="${c5}" --insured_region=500000 --treatment_region=210100 --date="${today}" \
+    --from_index || fail "the national index never showed the filing"
+
+  step "A hospital is never a treatment region: refused with the reason, nothing stored"
+  rc=0
+  out="$("${YIDICTL}" --target="$(municipal_address 500000)" --deadline_ms="${DEADLINE_MS}" \
+    filing create --request_id=quickstart-bad --id_number="${c5}" --insured_region=500000 \
+    --category=other_temporary_traveller --treatment_region=H21010000001 \
+    --materials=identity,filing_form 2>&1)" || rc=$?
+  printf '%s\n' "${out}"
+  [[ ${rc} -ne 0 ]] && grep -q 'INVALID_ARGUMENT' <<<"${out}" ||
+    fail "a filing to a hospital was not refused with INVALID_ARGUMENT"
+
+  step "C5 cancels the filing"
+  ctl "$(municipal_address 500000)" filing cancel --request_id=quickstart-c5-cancel \
+    --filing_id="${filing_id}" --id_number="${c5}" --insured_region=500000 \
+    --reason=requested || fail "filing cancel failed"
+
+  step "The national index learns the cancellation (version 2)"
+  ctl_until "CANCELLED" "127.0.0.1:17000" filing list --id_number="${c5}" \
+    --insured_region=500000 --from_index || fail "the national index never showed the cancellation"
+
+  step "Filing outboxes and indexes"
+  local entry name addr
+  for entry in "${NODE_ADDRS[@]}"; do
+    IFS='|' read -r name addr <<<"${entry}"
+    ctl "${addr}" filing status || fail "filing status of ${name} failed"
+  done
 }
 
 print_info() {
@@ -213,6 +289,7 @@ main() {
   trap 'exit 143' TERM
   start_mesh
   run_workload
+  run_filings
   print_info
   section "Done"
   echo "quickstart finished: all cases behaved as expected"

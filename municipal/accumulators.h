@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/store/store.h"
-#include "municipal/basic_policy.h"
+#include "municipal/policy_engine.h"
 #include "yidi/v1/common.pb.h"
 
 namespace yidi::municipal {

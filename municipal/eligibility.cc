@@ -1,27 +1,25 @@
 #include "municipal/eligibility.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/directory.h"
+#include "common/filing_index.h"
 
 namespace yidi::municipal {
 
 bool FilingCovers(const yidi::v1::Filing& filing, absl::string_view treatment_region,
                   absl::CivilDay admission, absl::CivilDay discharge) {
-  if (filing.cancelled()) return false;
-  const std::string& target = filing.treatment_region();
-  const bool names_region = target == treatment_region ||
-                            (target.size() == 6 && absl::StrCat(target.substr(0, 4), "00") ==
-                                                       treatment_region) ||
-                            (target.size() == 6 && ProvinceCodeOf(target) == treatment_region);
-  if (!names_region) return false;
-  auto start = ParseDate(filing.start_date());
-  if (!start.ok() || *start > discharge) return false;  // filed after discharge: manual claim
-  if (!filing.end_date().empty()) {
-    auto end = ParseDate(filing.end_date());
-    if (!end.ok() || admission > *end) return false;  // admitted after it expired
-  }
-  return true;
+  return FilingInForce(filing, treatment_region, admission, discharge);
+}
+
+bool FilingCoversCareKind(const yidi::v1::Filing& filing, yidi::v1::CareKind care,
+                          const yidi::v1::FilingRules* rules) {
+  if (care == yidi::v1::CARE_KIND_UNSPECIFIED) return true;
+  if (!filing.covered_care().empty() || rules == nullptr) return FilingCoversCare(filing, care);
+  const auto& covered = rules->covered_care();
+  return covered.empty() || std::find(covered.begin(), covered.end(), care) != covered.end();
 }
 
 RemoteCare RemoteCareOf(yidi::v1::FilingCategory category) {
@@ -37,6 +35,25 @@ RemoteCare RemoteCareOf(yidi::v1::FilingCategory category) {
       return RemoteCare::kOtherTemporary;
   }
 }
+
+namespace {
+
+// The newest filing in force for the stay that covers `care`, or nullptr; `*not_covering` is set
+// to the newest one in force that does not cover it.
+const yidi::v1::Filing* FilingFor(const EligibilityInput& input, yidi::v1::CareKind care,
+                                  const std::vector<yidi::v1::Filing>& filings,
+                                  const yidi::v1::Filing** not_covering) {
+  for (auto it = filings.rbegin(); it != filings.rend(); ++it) {  // newest first
+    if (!FilingCovers(*it, input.treatment_region, input.admission_date, input.discharge_date)) {
+      continue;
+    }
+    if (FilingCoversCareKind(*it, care, input.filing_rules)) return &*it;
+    if (*not_covering == nullptr) *not_covering = &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Eligibility DecideEligibility(const EligibilityInput& input,
                               const std::optional<yidi::v1::PersonRecord>& person,
@@ -61,12 +78,12 @@ Eligibility DecideEligibility(const EligibilityInput& input,
   }
   if (input.treatment_region == input.insured_region) return decision;  // local care
 
-  for (auto it = filings.rbegin(); it != filings.rend(); ++it) {  // newest first
-    if (FilingCovers(*it, input.treatment_region, input.admission_date, input.discharge_date)) {
-      decision.filing = *it;
-      decision.remote_care = RemoteCareOf(it->category());
-      return decision;
-    }
+  const yidi::v1::CareKind care = CareKindOf(input.medical_type);
+  const yidi::v1::Filing* not_covering = nullptr;  // in force, but not for this kind of care
+  if (const yidi::v1::Filing* filing = FilingFor(input, care, filings, &not_covering)) {
+    decision.filing = *filing;
+    decision.remote_care = RemoteCareOf(filing->category());
+    return decision;
   }
   const bool intra_province =
       ProvinceCodeOf(input.treatment_region) == ProvinceCodeOf(input.insured_region);
@@ -76,6 +93,26 @@ Eligibility DecideEligibility(const EligibilityInput& input,
   if (input.emergency) {
     decision.deemed_filed = true;
     decision.remote_care = RemoteCare::kReferredOrEmergency;
+    return decision;
+  }
+  if (input.filing_rules != nullptr && care != yidi::v1::CARE_KIND_UNSPECIFIED) {
+    const auto& without_filing = input.filing_rules->care_without_filing();
+    if (std::find(without_filing.begin(), without_filing.end(), care) != without_filing.end()) {
+      // Yunnan: 普通门诊 and pharmacies settle directly without a filing (001_… 第12条); as an
+      // unfiled stay for the ratio (the policy engine's reduction for the unfiled).
+      decision.remote_care = RemoteCare::kUnfiled;
+      return decision;
+    }
+  }
+  if (not_covering != nullptr) {
+    decision.status = absl::FailedPreconditionError(absl::StrCat(
+        "filing ", not_covering->filing_id(), " is in force for treatment region ",
+        input.treatment_region, " but does not cover ", yidi::v1::CareKind_Name(care),
+        " under the rules of region ", input.insured_region, " (RULES.md 2.9)"));
+    return decision;
+  }
+  if (input.unfiled_direct_settlement) {
+    decision.remote_care = RemoteCare::kUnfiled;  // reduced ratio with a floor (policy engine)
     return decision;
   }
   decision.status = absl::FailedPreconditionError(absl::StrCat(

@@ -11,8 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
-#include "municipal/basic_policy.h"
+#include "municipal/remote_care.h"
 #include "yidi/v1/config.pb.h"
+#include "yidi/v1/filing_rules.pb.h"
 #include "yidi/v1/person.pb.h"
 
 namespace yidi::municipal {
@@ -25,6 +26,15 @@ struct EligibilityInput {
   absl::CivilDay discharge_date;
   bool emergency = false;
   bool intra_province_filing_required = true;
+  // The insured region settles unfiled, non-emergency stays directly, with a reduced ratio
+  // (PolicyConfig.remote_care.unfiled_direct_settlement; Yunnan 001 通知§四(一)).
+  bool unfiled_direct_settlement = false;
+  // The visit's medical type: the filing must cover its kind of care (RULES.md 2.9).
+  // UNSPECIFIED (an identity check without a visit) skips that check.
+  yidi::v1::MedicalType medical_type = yidi::v1::MEDICAL_TYPE_UNSPECIFIED;
+  // The insured region's filing rules (NodeConfig.filing_rules_file), or nullptr when none are
+  // loaded: every filing then covers every kind of care and no care settles without a filing.
+  const yidi::v1::FilingRules* filing_rules = nullptr;
 };
 
 struct Eligibility {
@@ -36,12 +46,18 @@ struct Eligibility {
   bool deemed_filed = false;
 };
 
-// True when `filing` covers `treatment_region` for a stay from `admission` to `discharge`:
-// not cancelled; it names the city (or a county in it, or the province of a provincial-level
-// pool); admitted within its validity, which also settles a stay that outlives the filing; and
-// made before discharge (late filing, 补办) is accepted.
+// True when `filing` covers `treatment_region` for a stay from `admission` to `discharge`
+// (common/filing_index.h FilingInForce): it names the city (or a county in it, or the province
+// of a provincial-level pool); admitted within its validity, which also settles a stay that
+// outlives the filing, and before a cancellation took effect or an unmet undertaking lapsed;
+// and made before discharge (late filing, 补办) is accepted.
 bool FilingCovers(const yidi::v1::Filing& filing, absl::string_view treatment_region,
                   absl::CivilDay admission, absl::CivilDay discharge);
+
+// True when `filing` covers `care` (RULES.md 2.9): by the kinds of care recorded on it when it
+// was made, else by `rules`, else always.
+bool FilingCoversCareKind(const yidi::v1::Filing& filing, yidi::v1::CareKind care,
+                          const yidi::v1::FilingRules* rules);
 
 RemoteCare RemoteCareOf(yidi::v1::FilingCategory category);
 

@@ -311,5 +311,99 @@ TEST(RemoteCareOfTest, CategoryGroups) {
   EXPECT_EQ(RemoteCareOf(kOther), RemoteCare::kOtherTemporary);
 }
 
+// --- Coverage by kind of care, cancellation dates, undertakings (filing life cycle) ----------
+
+// Rules covering inpatient and chronic care only, with outpatient and pharmacy free of filing
+// (the Yunnan reading of 001_3a9ac0cfb3167a7f.txt 第12条).
+yidi::v1::FilingRules YunnanStyleRules() {
+  yidi::v1::FilingRules rules;
+  rules.set_insured_region("210100");
+  rules.add_covered_care(yidi::v1::CARE_KIND_INPATIENT);
+  rules.add_covered_care(yidi::v1::CARE_KIND_CHRONIC_OUTPATIENT);
+  rules.add_care_without_filing(yidi::v1::CARE_KIND_OUTPATIENT);
+  rules.add_care_without_filing(yidi::v1::CARE_KIND_PHARMACY);
+  rules.set_intra_province_filing_required(true);
+  return rules;
+}
+
+TEST(DecideEligibilityTest, CoverageByKindOfCare) {
+  const auto person = Person();
+  const yidi::v1::FilingRules rules = YunnanStyleRules();
+  Filing inpatient_only = MakeFiling("F-IN", kOther, "360100", "2026-01-01", "2026-06-30");
+  inpatient_only.add_covered_care(yidi::v1::CARE_KIND_INPATIENT);
+  const Filing seeded = MakeFiling("F-ALL", kOther, "360100", "2026-01-01", "2026-06-30");
+
+  struct Case {
+    const char* name;
+    yidi::v1::MedicalType medical_type;
+    const yidi::v1::FilingRules* rules;
+    std::vector<Filing> filings;
+    absl::StatusCode code;
+    RemoteCare remote_care;
+    const char* filing_id;
+  };
+  const Case cases[] = {
+      {"covered inpatient", yidi::v1::MEDICAL_TYPE_INPATIENT, nullptr, {inpatient_only},
+       absl::StatusCode::kOk, RemoteCare::kOtherTemporary, "F-IN"},
+      {"the filing does not cover chronic care", yidi::v1::MEDICAL_TYPE_CHRONIC_OUTPATIENT,
+       nullptr, {inpatient_only}, absl::StatusCode::kFailedPrecondition, RemoteCare::kLocal, ""},
+      {"no medical type: an identity check", yidi::v1::MEDICAL_TYPE_UNSPECIFIED, nullptr,
+       {inpatient_only}, absl::StatusCode::kOk, RemoteCare::kOtherTemporary, "F-IN"},
+      {"a seeded filing follows the rules: chronic covered", yidi::v1::MEDICAL_TYPE_CHRONIC_OUTPATIENT,
+       &rules, {seeded}, absl::StatusCode::kOk, RemoteCare::kOtherTemporary, "F-ALL"},
+      {"a seeded filing follows the rules: pharmacy not covered, but free of filing",
+       yidi::v1::MEDICAL_TYPE_PHARMACY, &rules, {seeded}, absl::StatusCode::kOk,
+       RemoteCare::kUnfiled, ""},
+      {"Yunnan outpatient needs no filing (001 第12条)", yidi::v1::MEDICAL_TYPE_OUTPATIENT,
+       &rules, {}, absl::StatusCode::kOk, RemoteCare::kUnfiled, ""},
+      {"Yunnan inpatient needs one", yidi::v1::MEDICAL_TYPE_INPATIENT, &rules, {},
+       absl::StatusCode::kFailedPrecondition, RemoteCare::kLocal, ""},
+      {"without rules nothing is free of filing", yidi::v1::MEDICAL_TYPE_OUTPATIENT, nullptr, {},
+       absl::StatusCode::kFailedPrecondition, RemoteCare::kLocal, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EligibilityInput input = BaseInput();
+    input.medical_type = c.medical_type;
+    input.filing_rules = c.rules;
+    const Eligibility decision = DecideEligibility(input, person, c.filings);
+    ASSERT_EQ(decision.status.code(), c.code) << decision.status;
+    if (!decision.status.ok()) {
+      EXPECT_THAT(decision.status.message(), ::testing::AnyOf(HasSubstr("does not cover"),
+                                                              HasSubstr("备案")));
+      continue;
+    }
+    EXPECT_EQ(decision.remote_care, c.remote_care);
+    EXPECT_EQ(decision.filing.has_value() ? decision.filing->filing_id() : "",
+              std::string(c.filing_id));
+  }
+}
+
+TEST(FilingCoversTest, CancellationTakesEffectOnItsDay) {
+  // Admitted before the cancellation: the filing was in force on the admission date.
+  Filing filing = MakeFiling("F", kOther, "360100", "2026-01-01", "2026-12-31", true);
+  filing.set_cancelled_on("2026-03-15");
+  EXPECT_TRUE(FilingCovers(filing, "360100", absl::CivilDay(2026, 3, 10),
+                           absl::CivilDay(2026, 3, 20)));
+  EXPECT_FALSE(FilingCovers(filing, "360100", absl::CivilDay(2026, 3, 15),
+                            absl::CivilDay(2026, 3, 20)));
+}
+
+TEST(FilingCoversTest, UnmetUndertakingEndsAtItsDueDate) {
+  // 003_8507b755cfadb9d9.txt 第7条: unfulfilled, the filing is cancelled; coverage does not wait
+  // for the sweep that records it.
+  Filing filing = MakeFiling("F", kLongTerm, "360100", "2026-01-01", "");
+  filing.set_undertaking(true);
+  filing.set_materials_complete(false);
+  filing.set_materials_due_date("2026-03-31");
+  EXPECT_TRUE(FilingCovers(filing, "360100", absl::CivilDay(2026, 3, 31),
+                           absl::CivilDay(2026, 4, 5)));
+  EXPECT_FALSE(FilingCovers(filing, "360100", absl::CivilDay(2026, 4, 1),
+                            absl::CivilDay(2026, 4, 5)));
+  filing.set_materials_complete(true);
+  EXPECT_TRUE(FilingCovers(filing, "360100", absl::CivilDay(2026, 4, 1),
+                           absl::CivilDay(2026, 4, 5)));
+}
+
 }  // namespace
 }  // namespace yidi::municipal

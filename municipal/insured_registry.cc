@@ -4,13 +4,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
+#include "common/filing_index.h"
 #include "common/id_number.h"
+#include "common/money.h"
 #include "common/status_macros.h"
+#include "municipal/filing_store.h"
 
 namespace yidi::municipal {
 
 std::vector<Migration> MunicipalMigrations() {
-  return {
+  std::vector<Migration> migrations = {
       {100,
        "insured_person and filing",
        {"CREATE TABLE insured_person ("
@@ -53,7 +56,19 @@ std::vector<Migration> MunicipalMigrations() {
         " name VARCHAR(48) NOT NULL,"
         " delta BIGINT NOT NULL,"
         " PRIMARY KEY (settlement_id, year, name))"}},
+      {102,
+       "person attributes the policy engine reads: assistance category, subsidies",
+       // One column per statement: SQLite adds one column per ALTER TABLE; MySQL accepts the
+       // same. Existing persons read as ordinary people (0 = none / false).
+       {"ALTER TABLE insured_person ADD COLUMN assistance_category INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE insured_person ADD COLUMN civil_servant_subsidy INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE insured_person ADD COLUMN disabled_veteran INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE insured_person ADD COLUMN supplementary_insurance INTEGER NOT NULL "
+        "DEFAULT 0"}},
   };
+  // The filing side (municipal/filing_store.cc): versions 110–119.
+  for (Migration& migration : FilingMigrations()) migrations.push_back(std::move(migration));
+  return migrations;
 }
 
 absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry,
@@ -68,14 +83,24 @@ absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry
     }
     ASSIGN_OR_RETURN(auto existing, FindPerson(*tx, person.id_number()));
     if (existing.has_value()) continue;
+    if (person.personal_account_balance_fen() < 0 ||
+        person.personal_account_balance_fen() > kAmountMaxFen) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "persons[", i, "].personal_account_balance_fen: outside 0..", kAmountMaxFen));
+    }
     RETURN_IF_ERROR(
         tx->Execute("INSERT INTO insured_person (id_number, name, sex, birth_date, "
                     "insurance_type, person_type, status, personal_account_balance_fen, "
-                    "chronic_disease_codes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "chronic_disease_codes, updated_at, assistance_category, "
+                    "civil_servant_subsidy, disabled_veteran, supplementary_insurance) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     {person.id_number(), person.name(), int64_t{person.sex()}, person.birth_date(),
                      int64_t{person.insurance_type()}, int64_t{person.person_type()},
                      int64_t{person.status()}, person.personal_account_balance_fen(),
-                     absl::StrJoin(person.chronic_disease_codes(), ","), timestamp})
+                     absl::StrJoin(person.chronic_disease_codes(), ","), timestamp,
+                     int64_t{person.assistance_category()},
+                     int64_t{person.civil_servant_subsidy()}, int64_t{person.disabled_veteran()},
+                     int64_t{person.supplementary_insurance()}})
             .status());
   }
   for (int i = 0; i < registry.filings_size(); ++i) {
@@ -89,18 +114,18 @@ absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry
       return absl::InvalidArgumentError(
           absl::StrCat("filings[", i, "].id_number: not an insured person of this region"));
     }
-    ASSIGN_OR_RETURN(auto rows, tx->Query("SELECT 1 FROM filing WHERE filing_id = ?",
-                                          {filing.filing_id()}));
-    if (!rows.empty()) continue;
-    RETURN_IF_ERROR(
-        tx->Execute("INSERT INTO filing (filing_id, id_number, category, treatment_region, "
-                    "start_date, end_date, cancelled, undertaking, materials_complete, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    {filing.filing_id(), filing.id_number(), int64_t{filing.category()},
-                     filing.treatment_region(), filing.start_date(), filing.end_date(),
-                     int64_t{filing.cancelled()}, int64_t{filing.undertaking()},
-                     int64_t{filing.materials_complete()}, timestamp})
-            .status());
+    ASSIGN_OR_RETURN(auto stored, FindFiling(*tx, filing.filing_id(), insured_region));
+    if (stored.has_value()) continue;
+    // Seeded filings are version 1 and reach the indexes like any other (docs/FILING.md).
+    yidi::v1::Filing seeded = filing;
+    seeded.set_insured_region(std::string(insured_region));
+    seeded.set_version(1);
+    seeded.set_created_at(timestamp);
+    seeded.set_updated_at(timestamp);
+    RETURN_IF_ERROR(InsertFiling(*tx, seeded));
+    yidi::v1::FilingChange change;
+    *change.mutable_filing() = std::move(seeded);
+    RETURN_IF_ERROR(EnqueueFilingUpload(*tx, change, now));
   }
   return tx->Commit();
 }
@@ -110,7 +135,9 @@ absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx
   ASSIGN_OR_RETURN(auto rows,
                    tx.Query("SELECT id_number, name, sex, birth_date, insurance_type, "
                             "person_type, status, personal_account_balance_fen, "
-                            "chronic_disease_codes FROM insured_person WHERE id_number = ?",
+                            "chronic_disease_codes, assistance_category, civil_servant_subsidy, "
+                            "disabled_veteran, supplementary_insurance FROM insured_person "
+                            "WHERE id_number = ?",
                             {std::string(id_number)}));
   if (rows.empty()) return std::optional<yidi::v1::PersonRecord>();
   const Row& row = rows.front();
@@ -126,33 +153,34 @@ absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx
   for (absl::string_view code : absl::StrSplit(row.Text(8), ',', absl::SkipEmpty())) {
     person.add_chronic_disease_codes(std::string(code));
   }
+  person.set_assistance_category(static_cast<yidi::v1::AssistanceCategory>(row.Int(9)));
+  person.set_civil_servant_subsidy(row.Int(10) != 0);
+  person.set_disabled_veteran(row.Int(11) != 0);
+  person.set_supplementary_insurance(row.Int(12) != 0);
   return std::optional<yidi::v1::PersonRecord>(std::move(person));
+}
+
+absl::Status AdjustPersonalAccountBalance(Transaction& tx, absl::string_view id_number,
+                                          int64_t delta_fen) {
+  if (delta_fen == 0) return absl::OkStatus();
+  // The guard keeps the balance ≥ 0 even if a caller computed on a stale read.
+  ASSIGN_OR_RETURN(int64_t changed,
+                   tx.Execute("UPDATE insured_person SET personal_account_balance_fen = "
+                              "personal_account_balance_fen + ? WHERE id_number = ? AND "
+                              "personal_account_balance_fen + ? >= 0",
+                              {delta_fen, std::string(id_number), delta_fen}));
+  if (changed != 1) {
+    return absl::InternalError(absl::StrCat(
+        "personal account of ", MaskIdNumber(id_number), ": a change of ", delta_fen,
+        " fen would leave it below zero or the person is unknown"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<yidi::v1::Filing>> ListFilings(Transaction& tx,
                                                           absl::string_view id_number,
                                                           absl::string_view insured_region) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT filing_id, category, treatment_region, start_date, end_date, "
-                            "cancelled, undertaking, materials_complete FROM filing "
-                            "WHERE id_number = ? ORDER BY start_date, filing_id",
-                            {std::string(id_number)}));
-  std::vector<yidi::v1::Filing> filings;
-  for (const Row& row : rows) {
-    yidi::v1::Filing filing;
-    filing.set_filing_id(row.Text(0));
-    filing.set_id_number(std::string(id_number));
-    filing.set_insured_region(std::string(insured_region));
-    filing.set_category(static_cast<yidi::v1::FilingCategory>(row.Int(1)));
-    filing.set_treatment_region(row.Text(2));
-    filing.set_start_date(row.Text(3));
-    filing.set_end_date(row.Text(4));
-    filing.set_cancelled(row.Int(5) != 0);
-    filing.set_undertaking(row.Int(6) != 0);
-    filing.set_materials_complete(row.Int(7) != 0);
-    filings.push_back(std::move(filing));
-  }
-  return filings;
+  return LoadFilings(tx, id_number, insured_region);
 }
 
 }  // namespace yidi::municipal

@@ -1,6 +1,7 @@
 // The insured region's registry: insured persons, their filings (备案) and chronic-disease
-// eligibility, in the municipal node's own database. The filing life cycle API is its own
-// issue; here persons and filings are read, and seeded from the node's persons file.
+// eligibility, in the municipal node's own database: persons and filings are read here and
+// seeded from the node's persons file; the filing life cycle is municipal/filing_registry.h and
+// the filing table itself municipal/filing_store.h.
 // Functions take the caller's Transaction, so a settlement reads them in its own transaction.
 #ifndef YIDI_MUNICIPAL_INSURED_REGISTRY_H_
 #define YIDI_MUNICIPAL_INSURED_REGISTRY_H_
@@ -22,11 +23,18 @@ std::vector<Migration> MunicipalMigrations();
 // Inserts the persons and filings of `registry` that are not yet stored; never overwrites or
 // deletes (what the node changed at run time wins). INVALID_ARGUMENT naming the entry when an ID
 // number fails its check or a filing names an unknown person.
+// A filing inserted here is version 1 and gets its upload row in the outbox (docs/FILING.md).
 absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry,
                           absl::string_view insured_region, absl::Time now);
 
 absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx,
                                                                   absl::string_view id_number);
+
+// Adds `delta_fen` to the person's personal-account balance (negative: a debit by a
+// settlement; positive: restored by Reverse or Correct), inside the caller's write transaction.
+// INTERNAL when the person is unknown or the balance would go below zero (nothing changed).
+absl::Status AdjustPersonalAccountBalance(Transaction& tx, absl::string_view id_number,
+                                          int64_t delta_fen);
 
 // All filings of a person, cancelled ones included, oldest first.
 absl::StatusOr<std::vector<yidi::v1::Filing>> ListFilings(Transaction& tx,

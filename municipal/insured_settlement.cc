@@ -12,6 +12,7 @@
 #include "municipal/catalogue.h"
 #include "municipal/eligibility.h"
 #include "municipal/insured_registry.h"
+#include "municipal/policy_engine.h"
 
 namespace yidi::municipal {
 namespace {
@@ -73,22 +74,16 @@ void FillIdentity(const yidi::v1::SettleRequest& request, const yidi::v1::Person
   *result->mutable_lines() = bill.lines();
 }
 
-void FillFunds(const PolicyOutcome& outcome, yidi::v1::SettlementResult* result) {
-  result->set_deductible_applied_fen(outcome.deductible_applied_fen);
-  result->set_pooled_fund_fen(outcome.pooled_fund_fen);
-  result->set_fund_total_fen(outcome.pooled_fund_fen);
-  result->set_personal_account_fen(0);
-  result->set_cash_fen(outcome.cash_fen);
-  result->set_person_part_fen(outcome.cash_fen);
-  result->set_slip_fund_total_fen(outcome.pooled_fund_fen);
-  if (outcome.pooled_fund_fen != 0) {
-    auto* payment = result->add_fund_payments();
-    payment->set_fund_payment_type(outcome.pooled_fund_type);
-    payment->set_name(outcome.pooled_fund_type == yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_POOLED_FUND
-                          ? "职工基本医疗保险统筹基金"
-                          : "城乡居民基本医疗保险统筹基金");
-    payment->set_amount_fen(outcome.pooled_fund_fen);
+// The accumulator changes of an outcome, for ApplyAccumulatorChanges.
+std::vector<AccumulatorChange> ChangesOf(const yidi::v1::SettleRequest& request,
+                                         const PolicyOutcome& outcome) {
+  std::vector<AccumulatorChange> changes;
+  changes.reserve(outcome.accumulator_deltas.size());
+  for (const AccumulatorDelta& delta : outcome.accumulator_deltas) {
+    changes.push_back({request.id_number(), request.insurance_type(), delta.year,
+                       std::string(delta.name), delta.delta});
   }
+  return changes;
 }
 
 }  // namespace
@@ -118,8 +113,9 @@ void NegateAmounts(yidi::v1::SettlementResult* r) {
   for (auto& line : *r->mutable_lines()) NegateSplit(line.mutable_split());
 }
 
-InsuredSettlement::InsuredSettlement(NodeContext* context, const PolicySet* policies)
-    : context_(context), policies_(policies) {}
+InsuredSettlement::InsuredSettlement(NodeContext* context, const PolicySet* policies,
+                                     const yidi::v1::FilingRules* filing_rules)
+    : context_(context), policies_(policies), filing_rules_(filing_rules) {}
 
 absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
     const yidi::v1::SettleRequest& request, bool commit) {
@@ -160,10 +156,12 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
   }
   ASSIGN_OR_RETURN(std::string treatment_pool,
                    context_->directory.PoolingRegionFor(request.treatment_region()));
-  // The policy in force at discharge: a stay across a year end settles as one bill at its
-  // discharge date (000_65644e9492a1c962.txt 第38条).
-  ASSIGN_OR_RETURN(const yidi::v1::PolicyConfig* policy,
+  // The version in force at discharge, the settlement date of the stay: a stay across a year
+  // end settles as one bill at its discharge date (000_65644e9492a1c962.txt 第38条) unless the
+  // policy splits it by days (001_3a9ac0cfb3167a7f.txt 第36条).
+  ASSIGN_OR_RETURN(const CompiledPolicy* policy,
                    policies_->Find(request.insurance_type(), discharge));
+  const auto& remote_care = policy->config().remote_care();
 
   ASSIGN_OR_RETURN(auto person, FindPerson(*tx, request.id_number()));
   ASSIGN_OR_RETURN(auto filings,
@@ -178,8 +176,10 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
       request.visit().emergency() ||
       request.visit().medical_type() == yidi::v1::MEDICAL_TYPE_EMERGENCY_OUTPATIENT ||
       request.visit().medical_type() == yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT;
-  eligibility_input.intra_province_filing_required =
-      policy->remote_care().intra_province_filing_required();
+  eligibility_input.intra_province_filing_required = remote_care.intra_province_filing_required();
+  eligibility_input.unfiled_direct_settlement = remote_care.unfiled_direct_settlement();
+  eligibility_input.medical_type = request.visit().medical_type();  // filing coverage
+  eligibility_input.filing_rules = filing_rules_;
   const Eligibility eligibility = DecideEligibility(eligibility_input, person, filings);
   if (!eligibility.status.ok()) {
     LogInfo("settlement %s refused for %s: %s", request.settlement_id(),
@@ -187,23 +187,28 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
     return eligibility.status;
   }
 
-  const int year = static_cast<int>(discharge.year());
-  ASSIGN_OR_RETURN(AccumulatorValues accumulators,
-                   LoadAccumulators(*tx, request.id_number(), request.insurance_type(), year));
-  PolicyInput input;
-  input.split = request.classified_bill().split();
+  SettlementInput input;
+  input.bill = BillAmountsOf(request.classified_bill().split());
   input.medical_type = request.visit().medical_type();
   input.hospital_level = request.classified_bill().hospital_level();
-  input.person_type = person->person_type();
-  input.insurance_type = request.insurance_type();
   input.remote_care = eligibility.remote_care;
-  ASSIGN_OR_RETURN(PolicyOutcome outcome, ComputeBasicPolicy(*policy, input, accumulators));
+  input.admission_date = admission;
+  input.discharge_date = discharge;
+  input.chronic_disease_code = request.visit().chronic_disease_code();
+  input.personal_account_consent = request.personal_account_consent();
+  input.person = &*person;
+  input.age_years = AgeOn(person->birth_date(), admission);
+  YearlyAccumulators accumulators;
+  for (int year : SettlementYears(*policy, input)) {
+    ASSIGN_OR_RETURN(accumulators[year], LoadAccumulators(*tx, request.id_number(),
+                                                          request.insurance_type(), year));
+  }
+  ASSIGN_OR_RETURN(PolicyOutcome outcome, ComputeSettlement(*policy, input, accumulators));
 
   yidi::v1::SettlementResult* result = response.mutable_result();
   FillIdentity(request, *person, admission, discharge, result);
-  FillFunds(outcome, result);
+  FillSlipAmounts(outcome, result);
   if (eligibility.filing.has_value()) result->set_filing_category(eligibility.filing->category());
-  result->set_deductible_applied_fen(outcome.deductible_applied_fen);
   result->set_deemed_filed(eligibility.deemed_filed);
   const absl::Time now = context_->clock->Now();
   result->set_settled_at(FormatCstTimestamp(now));
@@ -213,11 +218,12 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
   YIDI_CHECK(CheckSlipIdentities(*result).ok(), "every computed slip obeys the identities");
   if (!commit) return response;
 
-  std::vector<AccumulatorChange> changes;
-  for (const auto& [name, delta] : outcome.accumulator_deltas) {
-    changes.push_back({request.id_number(), request.insurance_type(), year, name, delta});
-  }
-  RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, request.settlement_id(), changes));
+  // Accumulators and the account move in the transaction that read them: a concurrent
+  // settlement of the same person waits for the write lock and reads what this one wrote.
+  RETURN_IF_ERROR(
+      ApplyAccumulatorChanges(*tx, request.settlement_id(), ChangesOf(request, outcome)));
+  RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, request.id_number(),
+                                               -outcome.personal_account_fen));
   if (record_exists) {
     RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
                                            SettlementState::SETTLEMENT_STATE_SETTLED, result, now));
@@ -281,6 +287,9 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Reverse(
   }
   ASSIGN_OR_RETURN(auto changes, LoadAccumulatorChanges(*tx, request.original_settlement_id()));
   RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, request.settlement_id(), Negated(changes)));
+  // The account gets back exactly what the original debited (its stored slip says so).
+  RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, original->result->id_number(),
+                                               original->result->personal_account_fen()));
 
   yidi::v1::SettlementResult* result = response.mutable_result();
   *result = *original->result;
@@ -362,6 +371,10 @@ absl::StatusOr<yidi::v1::CorrectResponse> InsuredSettlement::Correct(
   ASSIGN_OR_RETURN(auto changes, LoadAccumulatorChanges(*tx, request.settlement_id()));
   RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, absl::StrCat(request.settlement_id(), "#void"),
                                           Negated(changes)));
+  if (existing->result.has_value()) {
+    RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, existing->result->id_number(),
+                                                 existing->result->personal_account_fen()));
+  }
   RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
                                          SettlementState::SETTLEMENT_STATE_VOIDED, nullptr, now));
   RETURN_IF_ERROR(tx->Commit());
@@ -417,8 +430,11 @@ absl::StatusOr<yidi::v1::GetInsuredPersonResponse> InsuredSettlement::GetInsured
   input.admission_date = date;
   input.discharge_date = date;
   input.emergency = request.emergency();
+  input.filing_rules = filing_rules_;
   input.intra_province_filing_required =
-      policy.ok() ? (*policy)->remote_care().intra_province_filing_required() : true;
+      policy.ok() ? (*policy)->config().remote_care().intra_province_filing_required() : true;
+  input.unfiled_direct_settlement =
+      policy.ok() && (*policy)->config().remote_care().unfiled_direct_settlement();
   const Eligibility eligibility = DecideEligibility(input, person, filings);
   response.set_eligible(eligibility.status.ok());
   response.set_eligibility_message(eligibility.status.ok() ? "eligible for direct settlement"

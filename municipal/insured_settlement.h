@@ -1,9 +1,10 @@
 // InsuredSettlement: what the insured region (参保地) does with a settlement routed to it.
-// Checks eligibility, applies its own policy on the treatment region's classification, and, for
-// Settle, commits the result, the settlement record and the accumulator changes in ONE write
-// transaction. Reverse undoes a settlement by a linked negative one and restores exactly the
-// accumulator changes it made; Correct voids a settlement whose reply was lost, or leaves a
-// tombstone so that a late copy of it is refused.
+// Checks eligibility, applies its own policy (municipal/policy_engine.h) on the treatment
+// region's classification, and, for Settle, commits the result, the settlement record, the
+// accumulator changes and the personal-account debit in ONE write transaction. Reverse undoes a
+// settlement by a linked negative one and restores exactly the accumulator changes it made and
+// the account balance it debited; Correct voids a settlement whose reply was lost (restoring the
+// same), or leaves a tombstone so that a late copy of it is refused.
 //
 // Thread-safe: state lives in the Store; write transactions are serialised there.
 #ifndef YIDI_MUNICIPAL_INSURED_SETTLEMENT_H_
@@ -11,8 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "common/node.h"
-#include "municipal/basic_policy.h"
+#include "municipal/policy_set.h"
 #include "yidi/v1/filing.pb.h"
+#include "yidi/v1/filing_rules.pb.h"
 #include "yidi/v1/person.pb.h"
 #include "yidi/v1/settlement.pb.h"
 
@@ -21,7 +23,9 @@ namespace yidi::municipal {
 class InsuredSettlement {
  public:
   // `context` and `policies` must outlive this object.
-  InsuredSettlement(NodeContext* context, const PolicySet* policies);
+  // `filing_rules` (may be nullptr: none loaded) decide what a filing covers (eligibility.h).
+  InsuredSettlement(NodeContext* context, const PolicySet* policies,
+                    const yidi::v1::FilingRules* filing_rules = nullptr);
 
   // REQUIRES: `request` validated as routed (classified bill present) and insured here.
   // commit=false is PreSettle: the same computation, nothing written.
@@ -46,6 +50,7 @@ class InsuredSettlement {
  private:
   NodeContext* const context_;
   const PolicySet* const policies_;
+  const yidi::v1::FilingRules* const filing_rules_;
 };
 
 // Every amount of `result` negated (a reversal's slip).

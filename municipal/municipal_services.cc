@@ -4,11 +4,17 @@
 #include "common/config.h"
 #include "common/grpc_status.h"
 #include "common/id_number.h"
+#include "common/limits.h"
 #include "common/log.h"
+#include "common/ledger_service.h"
 #include "common/node_services.h"
+#include "common/prepayment_service.h"
 #include "common/settlement_record.h"
 #include "common/settlement_validation.h"
 #include "common/status_macros.h"
+#include "common/filing_index.h"
+#include "common/filing_relay.h"
+#include "municipal/filing_rules.h"
 #include "municipal/insured_registry.h"
 
 namespace yidi::municipal {
@@ -59,6 +65,28 @@ absl::StatusOr<std::unique_ptr<MunicipalData>> LoadMunicipalData(NodeContext& co
       return absl::InvalidArgumentError(absl::StrCat(file, ": ", added.message()));
     }
   }
+  if (!config.filing_rules_file().empty()) {
+    yidi::v1::FilingRules rules;
+    RETURN_IF_ERROR(LoadTextProtoFile(context.ConfigPath(config.filing_rules_file()), &rules));
+    if (absl::Status valid = ValidateFilingRules(rules, context.identity.region_code);
+        !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(config.filing_rules_file(), ": ", valid.message()));
+    }
+    // Settlement reads the intra-province flag from the policies (PolicyConfig.remote_care);
+    // the filing side refuses intra-province filings by this one. They must agree.
+    for (const std::string& file : config.policy_files()) {
+      yidi::v1::PolicyConfig policy;
+      RETURN_IF_ERROR(LoadTextProtoFile(context.ConfigPath(file), &policy));
+      if (policy.remote_care().intra_province_filing_required() !=
+          rules.intra_province_filing_required()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            config.filing_rules_file(), ": intra_province_filing_required disagrees with ", file,
+            " (remote_care.intra_province_filing_required)"));
+      }
+    }
+    data->filing_rules = std::move(rules);
+  }
   if (!config.persons_file().empty()) {
     yidi::v1::PersonRegistry registry;
     RETURN_IF_ERROR(LoadTextProtoFile(context.ConfigPath(config.persons_file()), &registry));
@@ -75,7 +103,8 @@ MunicipalSettlementService::MunicipalSettlementService(NodeContext* context,
                                                        const MunicipalData* data)
     : context_(context),
       data_(data),
-      insured_(context, &data->policies),
+      insured_(context, &data->policies,
+               data->filing_rules.has_value() ? &*data->filing_rules : nullptr),
       relay_(context->store.get(), context->clock, &context->stubs, context->name,
              context->config.forward_deadline_ms(), /*record_before_forward=*/true) {}
 
@@ -197,7 +226,9 @@ grpc::ServerUnaryReactor* MunicipalSettlementService::GetSettlement(
 }
 
 MunicipalPersonService::MunicipalPersonService(NodeContext* context, const MunicipalData* data)
-    : context_(context), insured_(context, &data->policies) {}
+    : context_(context),
+      insured_(context, &data->policies,
+               data->filing_rules.has_value() ? &*data->filing_rules : nullptr) {}
 
 grpc::ServerUnaryReactor* MunicipalPersonService::GetInsuredPerson(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetInsuredPersonRequest* request,
@@ -219,44 +250,165 @@ grpc::ServerUnaryReactor* MunicipalPersonService::GetInsuredPerson(
 }
 
 MunicipalFilingService::MunicipalFilingService(NodeContext* context, const MunicipalData* data)
-    : context_(context), insured_(context, &data->policies) {}
+    : context_(context),
+      registry_(context, data->filing_rules.has_value() ? &*data->filing_rules : nullptr,
+                [this] {
+                  if (upload_ != nullptr) upload_->Notify();
+                }) {
+  auto upstream = UploadRouteOf(context_->identity, context_->directory);
+  if (!upstream.ok() || !upstream->has_value()) {
+    LogError("filing uploads will wait in the outbox: %s",
+             upstream.ok() ? std::string("no province") : upstream.status().ToString());
+    return;
+  }
+  upstream_name_ = (*upstream)->NextHopName();
+  OutboxSender::Options options;
+  options.topic = kFilingUploadTopic;
+  options.name = absl::StrCat("filing upload to ", upstream_name_);
+  options.call_deadline = absl::Milliseconds(context_->config.forward_deadline_ms() > 0
+                                                 ? context_->config.forward_deadline_ms()
+                                                 : kForwardDeadlineDefaultMs);
+  // The undertaking-lapse sweep rides on the sender's thread, once a second (real time; it reads
+  // the node's clock for the date).
+  options.tick = [this] {
+    if (auto lapsed = registry_.SweepLapsed(); !lapsed.ok()) {
+      LogWarning("lapse sweep: %s", lapsed.status().ToString());
+    }
+  };
+  upload_ = std::make_unique<OutboxSender>(
+      context_->store.get(), std::move(options),
+      MakeFilingUploadDelivery(&context_->stubs, (*upstream)->next_address, context_->name));
+  upload_->Start();
+}
+
+MunicipalFilingService::~MunicipalFilingService() {
+  if (upload_ != nullptr) upload_->Stop();
+}
+
+template <typename Request, typename Response, typename Local, typename AsyncMethod>
+grpc::ServerUnaryReactor* MunicipalFilingService::Dispatch(grpc::CallbackServerContext* ctx,
+                                                           absl::string_view insured_region,
+                                                           const Request& request,
+                                                           Response* response, Local local,
+                                                           AsyncMethod method) {
+  if (absl::Status id = ValidateIdNumber(request.id_number()); !id.ok()) {
+    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("id_number: ", id.message())));
+  }
+  auto route = RouteToward(context_->identity, context_->directory, insured_region);
+  if (!route.ok()) {
+    return FinishNow(ctx, absl::Status(route.status().code(),
+                                       absl::StrCat("insured_region: ", route.status().message())));
+  }
+  if (route->handle_locally) return FinishWith(ctx, local(request), response);
+  auto* reactor = ctx->DefaultReactor();
+  auto* stub = context_->stubs.Filing(route->next_address);
+  ForwardFilingCall(ctx->deadline(), context_->config.forward_deadline_ms(), *route, request,
+                    response,
+                    [stub, method](auto* c, auto* q, auto* r, auto cb) {
+                      method(stub, c, q, r, std::move(cb));
+                    },
+                    reactor);
+  return reactor;
+}
 
 grpc::ServerUnaryReactor* MunicipalFilingService::CheckFiling(
     grpc::CallbackServerContext* ctx, const yidi::v1::CheckFilingRequest* request,
     yidi::v1::CheckFilingResponse* response) {
-  if (absl::Status id = ValidateIdNumber(request->id_number()); !id.ok()) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("id_number: ", id.message())));
-  }
-  auto route = RouteToward(context_->identity, context_->directory, request->insured_region());
-  if (!route.ok()) return FinishNow(ctx, route.status());
-  if (route->handle_locally) return FinishWith(ctx, insured_.CheckFiling(*request), response);
-  auto* reactor = ctx->DefaultReactor();
-  auto* stub = context_->stubs.Filing(route->next_address);
-  ForwardRead(ctx->deadline(), context_->config.forward_deadline_ms(), *route, *request, response,
-              [stub](auto* c, auto* q, auto* r, auto cb) {
-                stub->async()->CheckFiling(c, q, r, std::move(cb));
-              },
-              reactor);
-  return reactor;
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.Check(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->CheckFiling(c, q, r, std::move(cb));
+      });
 }
 
 grpc::ServerUnaryReactor* MunicipalFilingService::ListFilings(
     grpc::CallbackServerContext* ctx, const yidi::v1::ListFilingsRequest* request,
     yidi::v1::ListFilingsResponse* response) {
-  if (absl::Status id = ValidateIdNumber(request->id_number()); !id.ok()) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat("id_number: ", id.message())));
-  }
-  auto route = RouteToward(context_->identity, context_->directory, request->insured_region());
-  if (!route.ok()) return FinishNow(ctx, route.status());
-  if (route->handle_locally) return FinishWith(ctx, insured_.ListFilings(*request), response);
-  auto* reactor = ctx->DefaultReactor();
-  auto* stub = context_->stubs.Filing(route->next_address);
-  ForwardRead(ctx->deadline(), context_->config.forward_deadline_ms(), *route, *request, response,
-              [stub](auto* c, auto* q, auto* r, auto cb) {
-                stub->async()->ListFilings(c, q, r, std::move(cb));
-              },
-              reactor);
-  return reactor;
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.List(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->ListFilings(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::CreateFiling(
+    grpc::CallbackServerContext* ctx, const yidi::v1::CreateFilingRequest* request,
+    yidi::v1::FilingResponse* response) {
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.Create(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->CreateFiling(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::ChangeFiling(
+    grpc::CallbackServerContext* ctx, const yidi::v1::ChangeFilingRequest* request,
+    yidi::v1::FilingResponse* response) {
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.Change(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->ChangeFiling(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::CancelFiling(
+    grpc::CallbackServerContext* ctx, const yidi::v1::CancelFilingRequest* request,
+    yidi::v1::FilingResponse* response) {
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.Cancel(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->CancelFiling(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::RecordChronicDisease(
+    grpc::CallbackServerContext* ctx, const yidi::v1::RecordChronicDiseaseRequest* request,
+    yidi::v1::ChronicDiseaseResponse* response) {
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.RecordChronicDisease(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->RecordChronicDisease(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::RevokeChronicDisease(
+    grpc::CallbackServerContext* ctx, const yidi::v1::RevokeChronicDiseaseRequest* request,
+    yidi::v1::ChronicDiseaseResponse* response) {
+  return Dispatch(
+      ctx, request->insured_region(), *request, response,
+      [this](const auto& q) { return registry_.RevokeChronicDisease(q); },
+      [](yidi::v1::FilingService::Stub* stub, auto* c, auto* q, auto* r, auto cb) {
+        stub->async()->RevokeChronicDisease(c, q, r, std::move(cb));
+      });
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::UploadFilingChanges(
+    grpc::CallbackServerContext* ctx, const yidi::v1::UploadFilingChangesRequest*,
+    yidi::v1::UploadFilingChangesResponse*) {
+  return FinishNow(ctx, absl::FailedPreconditionError(absl::StrCat(
+                            context_->name, " keeps no filing index; uploads go to a province")));
+}
+
+grpc::ServerUnaryReactor* MunicipalFilingService::GetFilingReplication(
+    grpc::CallbackServerContext* ctx, const yidi::v1::GetFilingReplicationRequest*,
+    yidi::v1::GetFilingReplicationResponse* response) {
+  auto tx = context_->store->Begin(TransactionMode::kRead);
+  if (!tx.ok()) return FinishNow(ctx, tx.status());
+  auto outbox = ReadOutboxStats(**tx, kFilingUploadTopic);
+  if (!outbox.ok()) return FinishNow(ctx, outbox.status());
+  response->set_node(context_->name);
+  response->set_upstream(upstream_name_);
+  response->set_outbox_pending(outbox->pending);
+  response->set_outbox_parked(outbox->parked);
+  response->set_outbox_oldest_pending_at(outbox->oldest_pending_at);
+  response->set_outbox_last_error(outbox->last_error);
+  return FinishNow(ctx, absl::OkStatus());
 }
 
 std::vector<std::unique_ptr<grpc::Service>> MakeMunicipalServices(NodeContext& context,
@@ -266,6 +418,9 @@ std::vector<std::unique_ptr<grpc::Service>> MakeMunicipalServices(NodeContext& c
   services.push_back(std::make_unique<MunicipalPersonService>(&context, data));
   services.push_back(std::make_unique<MunicipalFilingService>(&context, data));
   services.push_back(std::make_unique<NodeDirectoryService>(&context));
+  // Back office (docs/LEDGER.md, docs/PREPAYMENT.md).
+  services.push_back(std::make_unique<NodeLedgerService>(&context));
+  services.push_back(std::make_unique<NodePrepaymentService>(&context));
   return services;
 }
 

@@ -1,5 +1,6 @@
 // yidi-national: the one national node. Routes calls between provinces and keeps the national
 // copy of every cross-province settlement.
+#include "common/filing_index.h"
 #include "common/node.h"
 #include "national/national_services.h"
 
@@ -19,7 +20,8 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_NATIONAL, kUsage, {},
+  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_NATIONAL, kUsage,
+                        yidi::FilingIndexMigrations(),
                         [](yidi::NodeContext& context)
                             -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
                           return yidi::national::MakeNationalServices(context);

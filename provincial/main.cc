@@ -1,5 +1,6 @@
 // yidi-provincial: the node of one province. Routes calls between its cities and toward
 // national, and keeps the province's copy of every settlement that crosses it.
+#include "common/filing_index.h"
 #include "common/node.h"
 #include "provincial/provincial_services.h"
 
@@ -19,7 +20,8 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_PROVINCIAL, kUsage, {},
+  return yidi::NodeMain(argc, argv, yidi::v1::NODE_KIND_PROVINCIAL, kUsage,
+                        yidi::FilingIndexMigrations(),
                         [](yidi::NodeContext& context)
                             -> absl::StatusOr<std::vector<std::unique_ptr<grpc::Service>>> {
                           return yidi::provincial::MakeProvincialServices(context);

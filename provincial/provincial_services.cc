@@ -1,6 +1,8 @@
 #include "provincial/provincial_services.h"
 
+#include "common/ledger_service.h"
 #include "common/node_services.h"
+#include "common/prepayment_service.h"
 
 namespace yidi::provincial {
 
@@ -10,6 +12,9 @@ std::vector<std::unique_ptr<grpc::Service>> MakeProvincialServices(NodeContext& 
   services.push_back(std::make_unique<RelayPersonService>(&context));
   services.push_back(std::make_unique<RelayFilingService>(&context));
   services.push_back(std::make_unique<NodeDirectoryService>(&context));
+  // Back office (docs/LEDGER.md, docs/PREPAYMENT.md).
+  services.push_back(std::make_unique<NodeLedgerService>(&context));
+  services.push_back(std::make_unique<NodePrepaymentService>(&context));
   return services;
 }
 

@@ -368,8 +368,18 @@ class Mesh {
       for (std::string& file : *config.mutable_policy_files()) {
         file = yidi::ResolvePath(DemoDir(), file);
       }
+      for (std::string& file : *config.mutable_calendar_files()) {
+        file = yidi::ResolvePath(DemoDir(), file);
+      }
+      if (!config.prepayment_policy_file().empty()) {
+        config.set_prepayment_policy_file(
+            yidi::ResolvePath(DemoDir(), config.prepayment_policy_file()));
+      }
       if (!config.persons_file().empty()) {
         config.set_persons_file(yidi::ResolvePath(DemoDir(), config.persons_file()));
+      }
+      if (!config.filing_rules_file().empty()) {
+        config.set_filing_rules_file(yidi::ResolvePath(DemoDir(), config.filing_rules_file()));
       }
       if (absl::Status written = WriteText(config, nodes_[i].config_path); !written.ok()) {
         return written;
@@ -1198,8 +1208,17 @@ TEST_P(BinaryCommandLineTest, RefusesAnAddressInUse) {
   for (std::string& file : *config.mutable_policy_files()) {
     file = yidi::ResolvePath(DemoDir(), file);
   }
+  for (std::string& file : *config.mutable_calendar_files()) {
+    file = yidi::ResolvePath(DemoDir(), file);
+  }
+  if (!config.prepayment_policy_file().empty()) {
+    config.set_prepayment_policy_file(yidi::ResolvePath(DemoDir(), config.prepayment_policy_file()));
+  }
   if (!config.persons_file().empty()) {
     config.set_persons_file(yidi::ResolvePath(DemoDir(), config.persons_file()));
+  }
+  if (!config.filing_rules_file().empty()) {
+    config.set_filing_rules_file(yidi::ResolvePath(DemoDir(), config.filing_rules_file()));
   }
   std::string text;
   ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(config, &text));

@@ -28,7 +28,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "municipal/accumulators.h"
-#include "municipal/basic_policy.h"
+#include "municipal/policy_engine.h"
 #include "tests/testing/demo_requests.h"
 #include "tests/testing/in_process_mesh.h"
 
@@ -59,6 +59,12 @@ constexpr char kN2[] = "360103198209230249";  // Nanchang employee, no filing
 constexpr char kN3[] = "360111199001300353";  // Nanchang, filing to Shenyang expired 2026-08-31
 constexpr char kN6[] = "360103196802140712";  // Nanchang, SUSPENDED, filed to Chongqing
 constexpr char kC1[] = "500103196006210173";  // Chongqing employee retiree, referred to Shenyang
+
+// Accumulators of the demo policies' inpatient benefit (id "inpatient") and pooled fund (key
+// "pooled_inpatient"), as municipal/policy_set.h names them.
+constexpr char kAccInpatientAdmissions[] = "admissions:inpatient";
+constexpr char kAccInpatientDeductibleFen[] = "deductible_fen:inpatient";
+constexpr char kAccInpatientPooledFundFen[] = "paid_fen:pooled_inpatient";
 
 // ---------------------------------------------------------------------------------------------
 // Checks shared by the tests.
@@ -397,6 +403,53 @@ TEST_F(MeshTest, EmergencyWithoutFilingIsDeemedFiled) {
   ExpectRecordedAtEveryHop(HopsOf(request), response.result(), yidi::v1::SETTLEMENT_STATE_SETTLED);
 }
 
+TEST_F(MeshTest, SeveralFundsPayOneSlip) {
+  // Case 08: a Nanchang retired civil servant, 60 days at a Ganzhou level-3 hospital
+  // (intra-province, no filing needed: local level). Ganzhou classifies the 155 162.40 元 bill:
+  // in scope 127 634.74, class-B co-pay 19 031.66, over cap 200.00, self-pay 8 296.00.
+  // The Nanchang employee policy (demo values), by hand:
+  //   deductible 800; eligible 126 834.74 × 90% (retired, level 3) = 114 151.27 > the 10 万 cap:
+  //     pooled fund 100 000.00, covering 100 000 / 90% = 111 111.11 of expense;
+  //   large-expense subsidy 90% × (126 834.74 − 111 111.11 = 15 723.63) = 14 151.27;
+  //   in-scope burden 127 634.74 − 114 151.27 = 13 483.47 → civil servant 60% = 8 090.08;
+  //   supplementary 50% × (5 393.39 + 19 031.66) = 12 212.53 (the in-scope burden first);
+  //   personal account (consent): the whole balance, 12 000.00, from the class-B co-pay left;
+  //   cash 212.52 + 200.00 + 8 296.00 = 8 708.52.
+  ASSERT_OK_AND_ASSIGN(const SettleRequest request, LoadWorkload("08_employee_several_funds"));
+  SettleResponse response;
+  ASSERT_GRPC_OK(Settle(request, &response));
+  const SettlementResult& r = response.result();
+  ExpectSlip(r);
+  EXPECT_EQ(r.total_fen(), 15516240);
+  EXPECT_EQ(r.in_scope_fen(), 12763474);
+  EXPECT_EQ(r.class_b_copay_fen(), 1903166);
+  EXPECT_EQ(r.deductible_applied_fen(), 80000);
+  EXPECT_EQ(r.pooled_fund_fen(), 10000000);
+  EXPECT_EQ(r.large_expense_fen(), 1415127);
+  EXPECT_EQ(r.civil_servant_fen(), 809008);
+  EXPECT_EQ(r.supplementary_fen(), 1221253);
+  EXPECT_EQ(r.fund_total_fen(), 13445388);
+  EXPECT_EQ(r.personal_account_fen(), 1200000);
+  EXPECT_EQ(r.cash_fen(), 870852);
+  std::vector<yidi::v1::FundPaymentType> types;
+  for (const auto& payment : r.fund_payments()) types.push_back(payment.fund_payment_type());
+  EXPECT_EQ(types, (std::vector<yidi::v1::FundPaymentType>{
+                       yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_POOLED_FUND,
+                       yidi::v1::FUND_PAYMENT_TYPE_LARGE_EXPENSE_SUBSIDY,
+                       yidi::v1::FUND_PAYMENT_TYPE_CIVIL_SERVANT_SUBSIDY,
+                       yidi::v1::FUND_PAYMENT_TYPE_OTHER,  // 补充医疗保险 has no code of its own
+                       yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_PERSONAL_ACCOUNT}));
+  ExpectRecordedAtEveryHop(HopsOf(request), r, yidi::v1::SETTLEMENT_STATE_SETTLED);
+  // The insured region's yearly accumulators took every fund's payment.
+  auto accumulators =
+      AccumulatorsAt("360100", request.id_number(), yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen], r.pooled_fund_fen());
+  EXPECT_EQ(accumulators["paid_fen:large_expense"], r.large_expense_fen());
+  EXPECT_EQ(accumulators["paid_fen:civil_servant"], r.civil_servant_fen());
+  EXPECT_EQ(accumulators["paid_fen:supplementary"], r.supplementary_fen());
+  EXPECT_EQ(accumulators["personal_account_fen"], r.personal_account_fen());
+}
+
 TEST_F(MeshTest, UnfiledNonEmergencyIsRefusedAndNothingIsStored) {
   ASSERT_OK_AND_ASSIGN(const SettleRequest request, LoadWorkload("05_refused_unfiled"));
   SettleResponse response;
@@ -478,9 +531,9 @@ TEST_F(MeshTest, RetryWithTheSameIdReplaysAndCountsOnce) {
 
   // The insured node counted the settlement once.
   auto accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], 1);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientPooledFundFen], first.result().pooled_fund_fen());
-  EXPECT_EQ(accumulators[municipal::kAccInpatientDeductibleFen],
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], 1);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen], first.result().pooled_fund_fen());
+  EXPECT_EQ(accumulators[kAccInpatientDeductibleFen],
             first.result().deductible_applied_fen());
 
   // A second, big admission for the same person: the later-admission deductible applies, and
@@ -499,7 +552,7 @@ TEST_F(MeshTest, RetryWithTheSameIdReplaysAndCountsOnce) {
                            .Stay(yidi::v1::MEDICAL_TYPE_INPATIENT, "2026-11-05", "2026-11-20")
                            .Line("003306000010000", 1000, surgery_fen)
                            .Build());
-  const int64_t cap_fen = policy.inpatient().pooled_fund_annual_cap_fen();
+  const int64_t cap_fen = rule.pooled_fund_annual_cap_fen();
   const int64_t payable_fen =
       ApplyRatio(surgery_fen - rule.later_admission_deductible_fen(), rule.ratio_retired_bp());
   ASSERT_GT(payable_fen, cap_fen - first.result().pooled_fund_fen()) << "the cap must bite";
@@ -509,8 +562,8 @@ TEST_F(MeshTest, RetryWithTheSameIdReplaysAndCountsOnce) {
             rule.later_admission_deductible_fen());
   EXPECT_EQ(second_response.result().pooled_fund_fen(), cap_fen - first.result().pooled_fund_fen());
   accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], 2);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientPooledFundFen], cap_fen);
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], 2);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen], cap_fen);
 }
 
 TEST_F(MeshTest, SameIdWithOtherContentIsAlreadyExistsAndChangesNothing) {
@@ -585,8 +638,8 @@ TEST_F(MeshTest, ConcurrentDuplicatesSettleOnce) {
   }
   ExpectRecordedAtEveryHop(hops, responses[0].result(), yidi::v1::SETTLEMENT_STATE_SETTLED);
   auto accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], 1);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientPooledFundFen],
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], 1);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen],
             responses[0].result().pooled_fund_fen());
 }
 
@@ -787,7 +840,7 @@ TEST_F(MeshTest, ProvincialHopDownLeavesTheSettlementInDoubtUntilARetry) {
   EXPECT_EQ(response.result().settlement_id(), request.settlement_id());
   ExpectRecordedAtEveryHop(hops, response.result(), yidi::v1::SETTLEMENT_STATE_SETTLED);
   auto accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], 1);
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], 1);
 }
 
 TEST_F(MeshTest, InsuredNodeDownIsUnavailableAndARetrySettlesAfterRestart) {
@@ -894,8 +947,8 @@ TEST_F(MeshTest, RetryAfterALostReplyReturnsTheCommittedResult) {
   EXPECT_EQ(Diff(retry.result(), committed.result()), "");
   ExpectRecordedAtEveryHop(hops, committed.result(), yidi::v1::SETTLEMENT_STATE_SETTLED);
   auto accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], 1);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientPooledFundFen],
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], 1);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen],
             committed.result().pooled_fund_fen());
 }
 
@@ -1063,8 +1116,8 @@ TEST_F(MeshTest, ConcurrentBillsOfOnePersonAreCountedExactly) {
   }
   EXPECT_EQ(first_admissions, 1);
   auto accumulators = AccumulatorsAt("360100", kN1, yidi::v1::INSURANCE_TYPE_EMPLOYEE, 2026);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientAdmissions], kDuplicateSenders);
-  EXPECT_EQ(accumulators[municipal::kAccInpatientPooledFundFen], pooled_fen);
+  EXPECT_EQ(accumulators[kAccInpatientAdmissions], kDuplicateSenders);
+  EXPECT_EQ(accumulators[kAccInpatientPooledFundFen], pooled_fen);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/status_macros.h"
+#include "common/store/mysql_store.h"
 #include "common/store/sqlite_store.h"
 
 namespace yidi {
@@ -76,14 +77,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url) {
     return std::unique_ptr<Store>(std::move(store));
   }
   if (url.starts_with(kMysqlPrefix)) {
-    // The MySQL backend dispatches here once it is built (MysqlStore::Open(url)).
-    return absl::UnimplementedError(
-        absl::StrCat("mysql backend not built: ", MaskUrlPassword(url)));
+    ASSIGN_OR_RETURN(std::unique_ptr<MysqlStore> store, MysqlStore::Open(url));
+    return std::unique_ptr<Store>(std::move(store));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "store URL '", MaskUrlPassword(url),
       "' has an unknown scheme; expected sqlite:///abs/path.db, sqlite://relative/path.db, "
-      "sqlite::memory: or mysql://"));
+      "sqlite::memory: or mysql://user:password@host:port/database"));
 }
 
 }  // namespace yidi

@@ -1,13 +1,19 @@
 // Store: the one storage interface every node uses. A node owns one Store (one database);
 // node code speaks portable SQL with `?` placeholders through transactions and never knows
-// the backend. Backends: SQLite (embedded default, `sqlite://...`) and, later, MySQL.
+// the backend. Backends: SQLite (embedded default, `sqlite://...`, sqlite_store.h) and MySQL
+// (`mysql://...`, mysql_store.h). Portable SQL means: types INTEGER/BIGINT, VARCHAR(n) for keys
+// and MEDIUMTEXT/TEXT for long text (no TEXT key), no AUTOINCREMENT, no INSERT OR IGNORE/ON
+// CONFLICT, no SQLite-only functions; and schema changes (DDL) only in migrations, because MySQL
+// commits a transaction implicitly at DDL (MysqlStore refuses DDL inside a transaction).
 //
 // Thread safety: a Store is shared by all threads of a node. A Transaction belongs to the
 // thread that began it and must not outlive the Store.
 //
 // Isolation: write transactions are serialisable with respect to each other (SQLite: one
-// writer at a time, BEGIN IMMEDIATE), so a read-modify-write of an accumulator inside one
-// write transaction cannot lose an update.
+// writer at a time, BEGIN IMMEDIATE; MySQL: a write lease plus a lock row taken at Begin, see
+// mysql_store.h), so a read-modify-write of an accumulator inside one write transaction cannot
+// lose an update. A read transaction sees one consistent snapshot and never waits for writers
+// (except on an in-memory SQLite database, which has one connection).
 #ifndef YIDI_COMMON_STORE_STORE_H_
 #define YIDI_COMMON_STORE_STORE_H_
 
@@ -61,7 +67,10 @@ class Transaction {
   virtual absl::StatusOr<std::vector<Row>> Query(std::string_view sql,
                                                  const std::vector<SqlValue>& params = {}) = 0;
 
-  // Commits. REQUIRES: not yet committed. UNAVAILABLE or INTERNAL leave nothing written.
+  // Commits. REQUIRES: not yet committed. UNAVAILABLE or INTERNAL leave nothing written, with
+  // one exception no database client can avoid: a connection lost during COMMIT itself (MySQL)
+  // leaves the outcome unknown; that UNAVAILABLE says so, and the caller retries an idempotent
+  // operation (every settlement write is keyed by settlement_id).
   virtual absl::Status Commit() = 0;
 };
 
@@ -88,7 +97,10 @@ class Store {
 
 // Opens the store named by `url`:
 //   sqlite:///abs/path.db, sqlite://relative/path.db, sqlite::memory:
-// Errors: INVALID_ARGUMENT for an unknown scheme, UNAVAILABLE when it cannot be opened.
+//   mysql://user:password@host:port/database?pool=N   (mysql_store.h)
+// Errors: INVALID_ARGUMENT for an unknown scheme or a malformed URL, UNAVAILABLE when it cannot
+// be opened (server unreachable, user or database refused), FAILED_PRECONDITION when a MySQL
+// database is not utf8mb4 with a binary collation. Messages never hold the password.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(std::string_view url);
 
 // Returns `url` with the password of its user-info replaced by "***", so the URL can go into

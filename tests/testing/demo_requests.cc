@@ -50,13 +50,71 @@ absl::StatusOr<yidi::v1::PolicyConfig> DemoPolicy(absl::string_view insured_regi
   return policy;
 }
 
-absl::StatusOr<yidi::v1::LevelRule> InpatientRule(const yidi::v1::PolicyConfig& policy,
-                                                  yidi::v1::HospitalLevel level) {
-  for (const auto& rule : policy.inpatient().levels()) {
-    if (rule.level() == level) return rule;
+namespace {
+
+bool HasLevel(const google::protobuf::RepeatedField<int>& levels, yidi::v1::HospitalLevel level) {
+  if (levels.empty()) return true;
+  for (int listed : levels) {
+    if (listed == level) return true;
   }
-  return absl::NotFoundError(
-      absl::StrCat(policy.name(), ": no inpatient rule for level ", static_cast<int>(level)));
+  return false;
+}
+
+bool IsEveryone(const yidi::v1::PersonCriteria& who) {
+  return who.ByteSizeLong() == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<InpatientLevelRule> InpatientRule(const yidi::v1::PolicyConfig& policy,
+                                                 yidi::v1::HospitalLevel level) {
+  const auto not_found = [&](absl::string_view what) {
+    return absl::NotFoundError(absl::StrCat(policy.name(), ": no inpatient ", what,
+                                            " for level ", static_cast<int>(level)));
+  };
+  const yidi::v1::Benefit* inpatient = nullptr;
+  for (const auto& benefit : policy.benefits()) {
+    if (benefit.kind() == yidi::v1::BENEFIT_KIND_INPATIENT) inpatient = &benefit;
+  }
+  if (inpatient == nullptr) return not_found("benefit");
+  InpatientLevelRule rule;
+  bool first_found = false;
+  bool later_found = false;
+  // The engine takes the first matching rule: mirror that for admission 1 and admission 2.
+  for (const auto& deductible : inpatient->deductibles()) {
+    if (!HasLevel(deductible.levels(), level) || !IsEveryone(deductible.who())) continue;
+    if (!later_found && deductible.from_admission() <= 2) {
+      rule.later_admission_deductible_fen_ = deductible.amount_fen();
+      later_found = true;
+    }
+    if (!first_found && deductible.from_admission() <= 1) {
+      rule.deductible_fen_ = deductible.amount_fen();
+      first_found = true;
+    }
+  }
+  if (!first_found) return not_found("deductible");
+  bool working_found = false;
+  bool retired_found = false;
+  for (const auto& fund : inpatient->funds()) {
+    if (fund.column() != yidi::v1::FUND_COLUMN_POOLED_FUND) continue;
+    rule.pooled_fund_annual_cap_fen_ = fund.annual_cap_fen();
+    for (const auto& schedule : fund.schedules()) {
+      if (!HasLevel(schedule.levels(), level)) continue;
+      const bool retired_only = schedule.who().retirement() == yidi::v1::RETIREMENT_RETIRED;
+      if (!retired_only && !IsEveryone(schedule.who())) continue;
+      if (!retired_found) {
+        rule.ratio_retired_bp_ = schedule.ratio_bp();
+        retired_found = true;
+      }
+      if (!retired_only && !working_found) {
+        rule.ratio_working_bp_ = schedule.ratio_bp();
+        working_found = true;
+      }
+    }
+    break;
+  }
+  if (!working_found) return not_found("pooled-fund schedule");
+  return rule;
 }
 
 SettleRequestBuilder::SettleRequestBuilder(std::string settlement_id) {

@@ -36,9 +36,32 @@ absl::StatusOr<yidi::v1::Institution> DemoInstitution(absl::string_view code);
 absl::StatusOr<yidi::v1::PolicyConfig> DemoPolicy(absl::string_view insured_region,
                                                   yidi::v1::InsuranceType type);
 
-// The inpatient level rule of `policy` for `level`. NOT_FOUND when the policy has none.
-absl::StatusOr<yidi::v1::LevelRule> InpatientRule(const yidi::v1::PolicyConfig& policy,
-                                                  yidi::v1::HospitalLevel level);
+// What a demo policy's inpatient benefit gives an ordinary person (no assistance category, no
+// subsidy) at one hospital level, read from the policy file for reference computations: the
+// first-admission and later-admission deductibles, the pooled fund's working and retired ratio
+// (single band) and its annual cap.
+class InpatientLevelRule {
+ public:
+  int64_t deductible_fen() const { return deductible_fen_; }
+  int64_t later_admission_deductible_fen() const { return later_admission_deductible_fen_; }
+  int32_t ratio_working_bp() const { return ratio_working_bp_; }
+  int32_t ratio_retired_bp() const { return ratio_retired_bp_; }
+  int64_t pooled_fund_annual_cap_fen() const { return pooled_fund_annual_cap_fen_; }
+
+ private:
+  friend absl::StatusOr<InpatientLevelRule> InpatientRule(const yidi::v1::PolicyConfig& policy,
+                                                          yidi::v1::HospitalLevel level);
+  int64_t deductible_fen_ = 0;
+  int64_t later_admission_deductible_fen_ = 0;
+  int32_t ratio_working_bp_ = 0;
+  int32_t ratio_retired_bp_ = 0;
+  int64_t pooled_fund_annual_cap_fen_ = 0;
+};
+
+// The inpatient level rule of `policy` for `level`. NOT_FOUND when the policy has no inpatient
+// benefit, no deductible or no pooled-fund schedule for the level.
+absl::StatusOr<InpatientLevelRule> InpatientRule(const yidi::v1::PolicyConfig& policy,
+                                                 yidi::v1::HospitalLevel level);
 
 // A hospital's SettleRequest, built field by field:
 //

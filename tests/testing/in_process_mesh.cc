@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/filing_index.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/routing.h"
@@ -203,9 +204,10 @@ absl::Status InProcessMesh::StartNode(Node& node) {
 }
 
 absl::Status InProcessMesh::BuildAndServe(Node& node) {
+  // Provincial and national nodes keep the filing index (their main.cc passes the same list).
   const std::vector<Migration> migrations = node.id.kind == NodeKind::NODE_KIND_MUNICIPAL
                                                 ? municipal::MunicipalMigrations()
-                                                : std::vector<Migration>();
+                                                : FilingIndexMigrations();
   ASSIGN_OR_RETURN(node.context, MakeNodeContext(node.config, directory_, DemoDir(), data_dir_,
                                                  &clock_, migrations));
   switch (node.id.kind) {

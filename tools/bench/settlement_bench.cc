@@ -1,14 +1,15 @@
 // Micro-benchmarks of the CPU a settlement costs outside gRPC: validation at the edge, fee
-// classification at the treatment region, the request digest every hop computes, and the basic
-// policy at the insured region. Run: build/tools/bench/yidi-settlement-bench
+// classification at the treatment region, the request digest every hop computes, and the policy
+// engine at the insured region (its own benchmark: policy_engine_bench.cc).
+// Run: build/tools/bench/yidi-settlement-bench
 #include <benchmark/benchmark.h>
 
 #include "common/config.h"
 #include "common/digest.h"
 #include "common/directory.h"
 #include "common/settlement_validation.h"
-#include "municipal/basic_policy.h"
 #include "municipal/catalogue.h"
+#include "municipal/policy_engine.h"
 
 #ifndef YIDI_SOURCE_DIR
 #error "YIDI_SOURCE_DIR must point at the repository"
@@ -19,7 +20,8 @@ namespace {
 struct Fixture {
   yidi::DirectoryIndex directory;
   yidi::municipal::CatalogueIndex catalogue;
-  yidi::v1::PolicyConfig policy;
+  std::unique_ptr<const yidi::municipal::CompiledPolicy> policy;
+  yidi::v1::PersonRecord person;    // N1, the retiree of case 01
   yidi::v1::SettleRequest request;  // workload case 01: 5 hops, ~15 lines
   const yidi::v1::Institution* institution = nullptr;
 };
@@ -38,7 +40,11 @@ const Fixture& GetFixture() {
     };
     must(yidi::LoadTextProtoFile(demo + "directory.textproto", &directory));
     must(yidi::LoadTextProtoFile(demo + "catalogue_500000.textproto", &catalogue));
-    must(yidi::LoadTextProtoFile(demo + "policy_360100_employee.textproto", &f->policy));
+    yidi::v1::PolicyConfig policy;
+    must(yidi::LoadTextProtoFile(demo + "policy_360100_employee.textproto", &policy));
+    f->policy = std::move(*yidi::municipal::CompiledPolicy::Compile(policy));
+    f->person.set_person_type(yidi::v1::PERSON_TYPE_EMPLOYEE_RETIRED);
+    f->person.set_personal_account_balance_fen(486000);
     must(yidi::LoadTextProtoFile(demo + "workload/01_cross_province_inpatient.textproto",
                                  &f->request));
     f->directory = *yidi::DirectoryIndex::Build(directory);
@@ -71,23 +77,24 @@ void BM_DigestRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_DigestRequest);
 
-void BM_BasicPolicy(benchmark::State& state) {
+void BM_PolicyEngine(benchmark::State& state) {
   const Fixture& f = GetFixture();
   auto bill = yidi::municipal::ClassifyBill(f.catalogue, f.request, *f.institution);
-  yidi::municipal::PolicyInput input;
-  input.split = bill->split();
+  yidi::municipal::SettlementInput input;
+  input.bill = yidi::municipal::BillAmountsOf(bill->split());
   input.medical_type = f.request.visit().medical_type();
   input.hospital_level = bill->hospital_level();
-  input.person_type = yidi::v1::PERSON_TYPE_EMPLOYEE_RETIRED;
-  input.insurance_type = yidi::v1::INSURANCE_TYPE_EMPLOYEE;
-  const yidi::municipal::AccumulatorValues accumulators = {
-      {yidi::municipal::kAccInpatientAdmissions, 1},
-      {yidi::municipal::kAccInpatientPooledFundFen, 1'000'000}};
+  input.admission_date = absl::CivilDay(2026, 10, 8);
+  input.discharge_date = absl::CivilDay(2026, 10, 17);
+  input.person = &f.person;
+  input.age_years = 70;
+  const yidi::municipal::YearlyAccumulators accumulators = {
+      {2026, {{"admissions:inpatient", 1}, {"paid_fen:pooled_inpatient", 1'000'000}}}};
   for (auto _ : state) {
-    benchmark::DoNotOptimize(yidi::municipal::ComputeBasicPolicy(f.policy, input, accumulators));
+    benchmark::DoNotOptimize(yidi::municipal::ComputeSettlement(*f.policy, input, accumulators));
   }
 }
-BENCHMARK(BM_BasicPolicy);
+BENCHMARK(BM_PolicyEngine);
 
 }  // namespace
 

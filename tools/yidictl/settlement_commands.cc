@@ -1,5 +1,5 @@
 // yidictl commands of the settlement path and the directory: info, regions, settle, reverse,
-// correct, get, person, filing-check, filing-list.
+// correct, get, person. The filing commands are in filing_commands.cc.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -25,9 +25,10 @@ ABSL_FLAG(std::string, original, "", "reverse: the settlement to undo");
 ABSL_FLAG(std::string, insured_region, "", "insured region code");
 ABSL_FLAG(std::string, treatment_region, "", "treatment region code");
 ABSL_FLAG(std::string, institution, "", "institution code");
-ABSL_FLAG(std::string, reason, "", "reverse: reason");
+ABSL_FLAG(std::string, reason, "",
+          "reverse: reason; filing cancel: requested | insurance_ended | undertaking_unmet");
 ABSL_FLAG(std::string, id_number, "", "person's resident ID number");
-ABSL_FLAG(std::string, date, "", "person / filing-check: the date (YYYY-MM-DD)");
+ABSL_FLAG(std::string, date, "", "person / filing check: the date (YYYY-MM-DD)");
 ABSL_FLAG(bool, emergency, false, "person: emergency treatment");
 
 namespace {
@@ -208,34 +209,6 @@ int Person(const Channel& channel, const Args&) {
   return 0;
 }
 
-int FilingCheck(const Channel& channel, const Args&) {
-  auto stub = yidi::v1::FilingService::NewStub(channel);
-  yidi::v1::CheckFilingRequest request;
-  request.set_id_number(absl::GetFlag(FLAGS_id_number));
-  request.set_insured_region(absl::GetFlag(FLAGS_insured_region));
-  request.set_treatment_region(absl::GetFlag(FLAGS_treatment_region));
-  request.set_date(absl::GetFlag(FLAGS_date));
-  yidi::v1::CheckFilingResponse response;
-  auto context = MakeContext();
-  grpc::Status status = stub->CheckFiling(context.get(), request, &response);
-  if (!status.ok()) return Fail(status);
-  std::cout << response.DebugString();
-  return 0;
-}
-
-int FilingList(const Channel& channel, const Args&) {
-  auto stub = yidi::v1::FilingService::NewStub(channel);
-  yidi::v1::ListFilingsRequest request;
-  request.set_id_number(absl::GetFlag(FLAGS_id_number));
-  request.set_insured_region(absl::GetFlag(FLAGS_insured_region));
-  yidi::v1::ListFilingsResponse response;
-  auto context = MakeContext();
-  grpc::Status status = stub->ListFilings(context.get(), request, &response);
-  if (!status.ok()) return Fail(status);
-  std::cout << response.DebugString();
-  return 0;
-}
-
 }  // namespace
 
 YIDICTL_COMMAND("info", "info                      node name, kind, region, address, records by state",
@@ -260,7 +233,4 @@ YIDICTL_COMMAND("person",
                 "person --id_number=ID --insured_region=R [--treatment_region=R --date=D "
                 "--emergency]",
                 Person);
-YIDICTL_COMMAND("filing-check",
-                "filing-check --id_number=ID --insured_region=R --treatment_region=R --date=D",
-                FilingCheck);
-YIDICTL_COMMAND("filing-list", "filing-list --id_number=ID --insured_region=R", FilingList);
+// filing-check and filing-list live with the other filing commands (filing_commands.cc).

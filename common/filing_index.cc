@@ -11,7 +11,6 @@
 #include "common/grpc_status.h"
 #include "common/id_number.h"
 #include "common/log.h"
-#include "common/settlement_relay.h"
 #include "common/status_macros.h"
 #include "yidi/v1/filing.grpc.pb.h"
 
@@ -194,9 +193,18 @@ absl::Status EnqueueFilingUpload(Transaction& tx, const FilingChange& change, ab
   return EnqueueOutbox(tx, kFilingUploadTopic, change, now).status();
 }
 
-OutboxSender::Deliver MakeFilingUploadDelivery(StubCache* stubs, std::string address,
-                                               std::string sender_name) {
-  return [stubs, address = std::move(address), sender_name = std::move(sender_name)](
+OutboxSender::Deliver MakeFilingUploadDelivery(std::string address, std::string sender_name) {
+  // As common/grpc_status.cc MakeChannel (no proxy, 1 s reconnect), plus a local subchannel pool:
+  // gRPC otherwise shares one subchannel, and its backoff state, between channels to one target.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<yidi::v1::FilingService::Stub> stub = yidi::v1::FilingService::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  return [stub, sender_name = std::move(sender_name)](
              const std::vector<OutboxRow>& rows, grpc::ClientContext& context) -> absl::Status {
     yidi::v1::UploadFilingChangesRequest request;
     request.set_sender(sender_name);
@@ -209,8 +217,7 @@ OutboxSender::Deliver MakeFilingUploadDelivery(StubCache* stubs, std::string add
       }
     }
     yidi::v1::UploadFilingChangesResponse response;
-    return FromGrpcStatus(
-        stubs->Filing(address)->UploadFilingChanges(&context, request, &response));
+    return FromGrpcStatus(stub->UploadFilingChanges(&context, request, &response));
   };
 }
 

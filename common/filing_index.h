@@ -26,7 +26,6 @@
 #include "common/directory.h"
 #include "common/outbox.h"
 #include "common/routing.h"
-#include "common/settlement_relay.h"
 #include "common/store/store.h"
 #include "yidi/v1/filing.pb.h"
 #include "yidi/v1/person.pb.h"
@@ -95,9 +94,11 @@ absl::Status EnqueueFilingUpload(Transaction& tx, const yidi::v1::FilingChange& 
                                  absl::Time now);
 
 // An OutboxSender::Deliver that sends rows of kFilingUploadTopic to `address` with
-// FilingService.UploadFilingChanges. `stubs` must outlive it.
-OutboxSender::Deliver MakeFilingUploadDelivery(StubCache* stubs, std::string address,
-                                               std::string sender_name);
+// FilingService.UploadFilingChanges, over a channel of its own: its connection (and the
+// reconnect backoff after a failed attempt) is never shared with the node's forwarding channels
+// (StubCache), so a retry loop toward a parent that is down cannot make a hospital's call to
+// the same parent fail fast once it is back.
+OutboxSender::Deliver MakeFilingUploadDelivery(std::string address, std::string sender_name);
 
 // --- Receiving ------------------------------------------------------------------------------
 

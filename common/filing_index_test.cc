@@ -290,7 +290,6 @@ class UploadOverGrpcTest : public ::testing::Test {
   std::unique_ptr<NodeServer> server_;
   std::string address_;
   std::unique_ptr<Store> sender_store_;
-  StubCache stubs_;
 };
 
 TEST_F(UploadOverGrpcTest, DeliversAtLeastOnceAndTheIndexCountsDuplicates) {
@@ -302,7 +301,7 @@ TEST_F(UploadOverGrpcTest, DeliversAtLeastOnceAndTheIndexCountsDuplicates) {
   options.topic = kFilingUploadTopic;
   options.name = "test upload";
   OutboxSender sender(sender_store_.get(), options,
-                      MakeFilingUploadDelivery(&stubs_, address_, "municipal 360100"));
+                      MakeFilingUploadDelivery(address_, "municipal 360100"));
   sender.Start();
   ASSERT_TRUE(WaitFor([&] { return Pending() == 0; }));
   const FilingIndexStats stats = IndexStats();
@@ -340,7 +339,7 @@ TEST_F(UploadOverGrpcTest, StopCancelsACallToAHungParent) {
   options.call_deadline = absl::Seconds(60);
   auto sender = std::make_unique<OutboxSender>(
       sender_store_.get(), options,
-      MakeFilingUploadDelivery(&stubs_, absl::StrCat("127.0.0.1:", (*server)->port()),
+      MakeFilingUploadDelivery(absl::StrCat("127.0.0.1:", (*server)->port()),
                                "municipal 360100"));
   sender->Start();
   ASSERT_TRUE(WaitFor([&] { return hung.entered.load(); }));

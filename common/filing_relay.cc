@@ -71,7 +71,7 @@ RelayFilingService::RelayFilingService(NodeContext* context) : context_(context)
                                                  : kForwardDeadlineDefaultMs);
   upload_ = std::make_unique<OutboxSender>(
       context_->store.get(), std::move(options),
-      MakeFilingUploadDelivery(&context_->stubs, (*upstream)->next_address, context_->name));
+      MakeFilingUploadDelivery((*upstream)->next_address, context_->name));
   upload_->Start();
 }
 

@@ -279,6 +279,10 @@ OutboxSender::Pass OutboxSender::SendOnce() {
 }
 
 void OutboxSender::Run() {
+  if (options_.start_delay > absl::ZeroDuration() &&
+      !Wait(options_.start_delay, /*wake_on_notify=*/true)) {
+    return;
+  }
   absl::Duration backoff = kOutboxRetryDelayMin;
   absl::Time next_tick = absl::Now();
   for (;;) {

@@ -38,6 +38,10 @@ inline constexpr absl::Duration kOutboxRetryDelayMax = absl::Seconds(5);
 // An idle sender looks at the table at least this often even without Notify(): rows left by an
 // earlier run, or written by a path that does not notify.
 inline constexpr absl::Duration kOutboxIdlePoll = absl::Seconds(1);
+// A sender waits this long after Start before its first look at the table (a Notify ends the
+// wait): a node starting with a backlog lets its parent, often starting at the same moment,
+// come up first instead of meeting a refused connection and its reconnect backoff.
+inline constexpr absl::Duration kOutboxStartDelay = absl::Seconds(1);
 // Deadline of one delivery call when the sender is given none.
 inline constexpr absl::Duration kOutboxCallDeadlineDefault = absl::Seconds(2);
 // The last error kept on a row, in bytes.
@@ -97,6 +101,7 @@ class OutboxSender {
     std::string topic;
     std::string name;  // for logs: "filing upload to provincial 360000"
     absl::Duration call_deadline = kOutboxCallDeadlineDefault;
+    absl::Duration start_delay = kOutboxStartDelay;
     // Optional periodic work on the sending thread, at most every `tick_interval` (real time),
     // e.g. the undertaking-lapse sweep. It runs before each look at the table.
     std::function<void()> tick;

@@ -112,6 +112,7 @@ OutboxSender::Options TestOptions() {
   options.topic = kTopic;
   options.name = "test sender";
   options.call_deadline = absl::Seconds(1);
+  options.start_delay = absl::ZeroDuration();
   return options;
 }
 

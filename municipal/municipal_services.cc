@@ -277,7 +277,7 @@ MunicipalFilingService::MunicipalFilingService(NodeContext* context, const Munic
   };
   upload_ = std::make_unique<OutboxSender>(
       context_->store.get(), std::move(options),
-      MakeFilingUploadDelivery(&context_->stubs, (*upstream)->next_address, context_->name));
+      MakeFilingUploadDelivery((*upstream)->next_address, context_->name));
   upload_->Start();
 }
 

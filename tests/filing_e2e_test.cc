@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -119,30 +120,43 @@ std::string LogTail(const std::string& path) {
   return absl::StrCat("---- last lines of ", path, " ----\n", absl::StrJoin(lines, "\n"));
 }
 
+// The first port of the kernel's ephemeral range (connect() and bind(0) take theirs from it).
+int EphemeralPortLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  int high = 60999;
+  if (!(in >> low >> high)) return 32768;
+  return low;
+}
+
+// `count` distinct free loopback ports below the ephemeral range: an outbound connection (a
+// node's outbox sender connecting to its parent while the mesh starts) never takes one of
+// them, so none is lost between picking it and the node binding it. Ports are tried in a
+// pseudo-random order seeded by the pid (printed), each checked by binding it.
 absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
-  std::vector<int> fds;
+  const int low = 10000;
+  const int high = std::max(low + 1000, EphemeralPortLow()) - 1;
+  const unsigned seed = static_cast<unsigned>(getpid());
+  std::cout << "filing e2e: port seed " << seed << "\n";
+  uint64_t state = seed;
   std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
+  for (int attempt = 0; attempt < 1000 && static_cast<int>(ports.size()) < count; ++attempt) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;  // LCG, seeded
+    const int port = low + static_cast<int>((state >> 33) % static_cast<uint64_t>(high - low));
+    if (std::find(ports.begin(), ports.end(), port) != ports.end()) continue;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
+    if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      status = absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", std::strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(address.sin_port));
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    const bool available = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    close(fd);
+    if (available) ports.push_back(port);
   }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
+  if (static_cast<int>(ports.size()) < count) {
+    return absl::UnavailableError("no free loopback ports below the ephemeral range");
+  }
   return ports;
 }
 

@@ -353,6 +353,7 @@ TEST_F(FilingMeshTest, ProvinceDownFilingSucceedsAndTheOutboxDeliversLater) {
 }
 
 TEST_F(FilingMeshTest, NationalDownTheProvinceIndexesAndPassesOnLater) {
+  ASSERT_TRUE(AllUploaded());  // the seeded filings first
   ASSERT_TRUE(mesh_->StopNode(National()).ok());
   auto request = Temporary("n-1", kN2, "360100", "210100", "2027-01-31");  // Jiangxi: chosen
   request.clear_materials();

@@ -33,6 +33,12 @@ std::vector<Migration> CommonMigrations() {
         "CREATE INDEX settlement_record_by_date ON settlement_record (settlement_date, state)",
         "CREATE INDEX settlement_record_by_original ON settlement_record "
         "(original_settlement_id)"}},
+      {2,
+       "settlement_record: the day the institution confirmed it (daily reconciliation)",
+       // Empty until the treatment institution's day totals matched (docs/RECONCILIATION.md);
+       // only confirmed settlements enter a clearing claim.
+       {"ALTER TABLE settlement_record ADD COLUMN institution_confirmed_on VARCHAR(10) NOT NULL "
+        "DEFAULT ''"}},
   };
 }
 

@@ -5,6 +5,7 @@
 #ifndef YIDI_COMMON_NODE_H_
 #define YIDI_COMMON_NODE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,15 @@
 
 namespace yidi {
 
+// What a call gate sees of an incoming call, before its handler runs.
+struct CallInfo {
+  std::string method;  // full gRPC method name: "/yidi.v1.SettlementService/Settle"
+  std::string caller;  // the authenticated caller's identity ("" when not known)
+};
+// A check every incoming call passes before its handler runs (downtime announcements, payment
+// suspensions, …). A non-OK status is returned to the caller as is; nothing is stored.
+using CallGate = std::function<absl::Status(const CallInfo& call)>;
+
 // Everything a node's handlers share. Built once at start; the members are constant after
 // construction except what the Store and StubCache guard themselves.
 struct NodeContext {
@@ -43,6 +53,10 @@ struct NodeContext {
   WorkingDayCalendar calendar;
   // From config.prepayment_policy_file; the national rules when none is given.
   yidi::v1::PrepaymentPolicy prepayment_policy;
+
+  // Consulted in order for every incoming call (NodeServer); registered by the service
+  // factories at start, before the server starts, and constant after.
+  std::vector<CallGate> call_gates;
 
   // A path from the config, resolved against config_dir.
   std::string ConfigPath(absl::string_view path) const;

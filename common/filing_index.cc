@@ -193,17 +193,35 @@ absl::Status EnqueueFilingUpload(Transaction& tx, const FilingChange& change, ab
   return EnqueueOutbox(tx, kFilingUploadTopic, change, now).status();
 }
 
-OutboxSender::Deliver MakeFilingUploadDelivery(std::string address, std::string sender_name) {
+std::string TreatmentProvinceTopic(absl::string_view province) {
+  return absl::StrCat("filing-to-", province);
+}
+
+std::optional<std::string> TreatmentProvinceOf(const FilingChange& change,
+                                               const DirectoryIndex& directory) {
+  if (!change.has_filing()) return std::nullopt;
+  const Filing& filing = change.filing();
+  if (!IsRegionCode(filing.treatment_region()) || !IsRegionCode(filing.insured_region())) {
+    return std::nullopt;
+  }
+  const std::string province = ProvinceCodeOf(filing.treatment_region());
+  if (province == ProvinceCodeOf(filing.insured_region()) ||
+      directory.FindNode(yidi::v1::NODE_KIND_PROVINCIAL, province) == nullptr) {
+    return std::nullopt;
+  }
+  return province;
+}
+
+OutboxSender::Deliver MakeFilingUploadDelivery(
+    std::string address, std::string sender_name,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   // As common/grpc_status.cc MakeChannel (no proxy, 1 s reconnect), plus a local subchannel pool:
   // gRPC otherwise shares one subchannel, and its backoff state, between channels to one target.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  grpc::ChannelArguments args = NodeChannelArguments();
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
   std::shared_ptr<yidi::v1::FilingService::Stub> stub = yidi::v1::FilingService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(address, credentials, args));
   return [stub, sender_name = std::move(sender_name)](
              const std::vector<OutboxRow>& rows, grpc::ClientContext& context) -> absl::Status {
     yidi::v1::UploadFilingChangesRequest request;
@@ -268,7 +286,10 @@ absl::Status ValidateFilingUpload(const yidi::v1::UploadFilingChangesRequest& re
                                                      insured_region.substr(0, 12),
                                                      " is not a pooling region of the directory"));
     }
-    if (!IndexHolds(receiver, insured_region)) {
+    const bool names_receiver =
+        receiver.kind == yidi::v1::NODE_KIND_PROVINCIAL &&
+        TreatmentProvinceOf(change, directory) == std::optional<std::string>(receiver.region_code);
+    if (!IndexHolds(receiver, insured_region) && !names_receiver) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ".insured_region: ", insured_region, " does not upload to ",
           NodeName(receiver.kind, receiver.region_code)));

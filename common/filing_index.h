@@ -93,19 +93,37 @@ absl::StatusOr<std::optional<Route>> UploadRouteOf(const NodeIdentity& self,
 absl::Status EnqueueFilingUpload(Transaction& tx, const yidi::v1::FilingChange& change,
                                  absl::Time now);
 
+// --- Down to the treatment province (Liaoning 003_… 第10条(五): "接收省外参保人员备案信息") ---
+// National passes every filing it applies that names a treatment region in ANOTHER province
+// than the insured region's on to that province's node, through an outbox topic per province
+// written in the same transaction (the same at-least-once, version-ordered path as the upload).
+
+// The outbox topic of the filings national passes to `province` ("filing-to-210000").
+std::string TreatmentProvinceTopic(absl::string_view province);
+
+// The province (xx0000) whose node should receive `change`: a filing whose treatment region's
+// province differs from its insured region's and has a provincial node in `directory`;
+// nullopt otherwise (chronic-disease records name no treatment region).
+std::optional<std::string> TreatmentProvinceOf(const yidi::v1::FilingChange& change,
+                                               const DirectoryIndex& directory);
+
 // An OutboxSender::Deliver that sends rows of kFilingUploadTopic to `address` with
 // FilingService.UploadFilingChanges, over a channel of its own: its connection (and the
 // reconnect backoff after a failed attempt) is never shared with the node's forwarding channels
 // (StubCache), so a retry loop toward a parent that is down cannot make a hospital's call to
 // the same parent fail fast once it is back.
-OutboxSender::Deliver MakeFilingUploadDelivery(std::string address, std::string sender_name);
+// `credentials`: the sending node's TLS client credentials (nullptr = plaintext).
+OutboxSender::Deliver MakeFilingUploadDelivery(
+    std::string address, std::string sender_name,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 // --- Receiving ------------------------------------------------------------------------------
 
 // Structure of an upload as `receiver` gets it: 1..kFilingUploadChangesMax changes, each a
 // filing or a chronic-disease eligibility with an id, a valid ID number, a version ≥ 1 and an
-// insured region that is a pooling region below the receiver. INVALID_ARGUMENT naming
-// `changes[i]…` otherwise.
+// insured region that is a pooling region below the receiver, or, at a provincial receiver, a
+// filing naming a treatment region in the receiver's province (TreatmentProvinceOf).
+// INVALID_ARGUMENT naming `changes[i]…` otherwise.
 absl::Status ValidateFilingUpload(const yidi::v1::UploadFilingChangesRequest& request,
                                   const NodeIdentity& receiver, const DirectoryIndex& directory);
 

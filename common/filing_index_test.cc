@@ -205,10 +205,16 @@ TEST(ValidateFilingUploadTest, StructureAndReceiver) {
   *request.add_changes() = ChangeOf(MakeFiling("F-1", 1, "210100"));
   EXPECT_TRUE(ValidateFilingUpload(request, jiangxi, Directory()).ok());
   EXPECT_TRUE(ValidateFilingUpload(request, national, Directory()).ok());
-  // Liaoning's node keeps no index of Jiangxi's filings.
+  // Liaoning's node receives a Jiangxi filing only when it names a Liaoning treatment region
+  // (the treatment province, 003_… 第10条(五)); one naming Chongqing is not Liaoning's.
   const NodeIdentity liaoning{yidi::v1::NODE_KIND_PROVINCIAL, "210000"};
-  EXPECT_THAT(ValidateFilingUpload(request, liaoning, Directory()).message(),
+  EXPECT_TRUE(ValidateFilingUpload(request, liaoning, Directory()).ok());
+  yidi::v1::UploadFilingChangesRequest to_chongqing;
+  *to_chongqing.add_changes() = ChangeOf(MakeFiling("F-2", 1, "500000"));
+  EXPECT_THAT(ValidateFilingUpload(to_chongqing, liaoning, Directory()).message(),
               HasSubstr("does not upload to"));
+  const NodeIdentity chongqing{yidi::v1::NODE_KIND_PROVINCIAL, "500000"};
+  EXPECT_TRUE(ValidateFilingUpload(to_chongqing, chongqing, Directory()).ok());
   auto broken = [&](auto mutate, const char* part) {
     yidi::v1::UploadFilingChangesRequest copy = request;
     mutate(copy.mutable_changes(0)->mutable_filing());
@@ -224,6 +230,23 @@ TEST(ValidateFilingUploadTest, StructureAndReceiver) {
   empty_change.add_changes();
   EXPECT_THAT(ValidateFilingUpload(empty_change, national, Directory()).message(),
               HasSubstr("neither"));
+}
+
+TEST(TreatmentProvinceTest, AFilingNamingAnotherProvinceGoesToThatProvince) {
+  // Jiangxi insured, treated in Liaoning (a city) or Chongqing (provincial pooling): that
+  // province. Within Jiangxi, or a chronic-disease record: none. Guangdong has no node: none.
+  EXPECT_EQ(TreatmentProvinceOf(ChangeOf(MakeFiling("F-1", 1, "210100")), Directory()),
+            std::optional<std::string>("210000"));
+  EXPECT_EQ(TreatmentProvinceOf(ChangeOf(MakeFiling("F-1", 1, "500000")), Directory()),
+            std::optional<std::string>("500000"));
+  EXPECT_EQ(TreatmentProvinceOf(ChangeOf(MakeFiling("F-1", 1, "360700")), Directory()),
+            std::nullopt);
+  EXPECT_EQ(TreatmentProvinceOf(ChangeOf(MakeFiling("F-1", 1, "440300")), Directory()),
+            std::nullopt);
+  FilingChange chronic;
+  chronic.mutable_chronic_disease()->set_insured_region("360100");
+  EXPECT_EQ(TreatmentProvinceOf(chronic, Directory()), std::nullopt);
+  EXPECT_EQ(TreatmentProvinceTopic("210000"), "filing-to-210000");
 }
 
 TEST(UploadRouteTest, TowardTheParent) {
@@ -251,6 +274,7 @@ class UploadOverGrpcTest : public ::testing::Test {
     config.set_kind(yidi::v1::NODE_KIND_NATIONAL);
     config.set_region_code("000000");
     config.set_database_url("sqlite::memory:");
+    config.mutable_security()->set_allow_plaintext(true);  // no TLS in a unit test
     config.set_forward_deadline_ms(2000);
     auto context = MakeNodeContext(config, DirectoryProto(), "/tmp", "/tmp", &clock_,
                                    FilingIndexMigrations());

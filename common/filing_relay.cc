@@ -1,11 +1,14 @@
 #include "common/filing_relay.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/filing_index.h"
 #include "common/id_number.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/payment_suspension.h"
 #include "common/status_macros.h"
 
 namespace yidi {
@@ -61,7 +64,10 @@ RelayFilingService::RelayFilingService(NodeContext* context) : context_(context)
     LogError("filing uploads will wait in the outbox: %s", upstream.status().ToString());
     return;
   }
-  if (!upstream->has_value()) return;  // national: the top of the tree
+  if (!upstream->has_value()) {  // national: the top of the tree
+    StartTreatmentProvinceSenders();
+    return;
+  }
   upstream_name_ = (*upstream)->NextHopName();
   OutboxSender::Options options;
   options.topic = kFilingUploadTopic;
@@ -71,12 +77,32 @@ RelayFilingService::RelayFilingService(NodeContext* context) : context_(context)
                                                  : kForwardDeadlineDefaultMs);
   upload_ = std::make_unique<OutboxSender>(
       context_->store.get(), std::move(options),
-      MakeFilingUploadDelivery((*upstream)->next_address, context_->name));
+      MakeFilingUploadDelivery((*upstream)->next_address, context_->name,
+                               context_->channel_credentials));
   upload_->Start();
+}
+
+void RelayFilingService::StartTreatmentProvinceSenders() {
+  for (const yidi::v1::Region& region : context_->directory.directory().regions()) {
+    if (region.kind() != yidi::v1::NODE_KIND_PROVINCIAL || region.address().empty()) continue;
+    OutboxSender::Options options;
+    options.topic = TreatmentProvinceTopic(region.code());
+    options.name = absl::StrCat("filings to treatment province ", region.code());
+    options.call_deadline = absl::Milliseconds(context_->config.forward_deadline_ms() > 0
+                                                   ? context_->config.forward_deadline_ms()
+                                                   : kForwardDeadlineDefaultMs);
+    auto sender = std::make_unique<OutboxSender>(
+        context_->store.get(), std::move(options),
+        MakeFilingUploadDelivery(region.address(), context_->name,
+                                 context_->channel_credentials));
+    sender->Start();
+    to_treatment_province_[region.code()] = std::move(sender);
+  }
 }
 
 RelayFilingService::~RelayFilingService() {
   if (upload_ != nullptr) upload_->Stop();
+  for (auto& [province, sender] : to_treatment_province_) sender->Stop();
 }
 
 template <typename Request, typename Response, typename AsyncMethod>
@@ -229,20 +255,40 @@ grpc::ServerUnaryReactor* RelayFilingService::UploadFilingChanges(
   int32_t applied = 0;
   int32_t duplicates = 0;
   int32_t stale = 0;
+  absl::Status held = absl::OkStatus();  // new filings of a suspended region (RULES.md 6.6)
+  std::set<std::string> notify;           // treatment provinces with new rows (national)
   for (const auto& change : request->changes()) {
+    if (absl::Status allowed = CheckFilingUploadNotSuspended(**tx, *context_, change);
+        !allowed.ok()) {
+      if (allowed.code() != absl::StatusCode::kFailedPrecondition) return FinishNow(ctx, allowed);
+      held = allowed;
+      continue;
+    }
     auto outcome = ApplyFilingChange(**tx, change, now);
     if (!outcome.ok()) return FinishNow(ctx, outcome.status());
     switch (*outcome) {
-      case ApplyOutcome::kApplied:
+      case ApplyOutcome::kApplied: {
         ++applied;
         // Passed on only when it changed this index: a duplicate or stale version was passed on
-        // (or superseded) when it first arrived.
-        if (upload_ != nullptr) {
+        // (or superseded) when it first arrived. A province passes up only its own regions'
+        // records, not those national passed down to it as treatment province.
+        const std::string& insured = change.has_filing() ? change.filing().insured_region()
+                                                         : change.chronic_disease().insured_region();
+        if (upload_ != nullptr && IndexHolds(context_->identity, insured)) {
           if (absl::Status queued = EnqueueFilingUpload(**tx, change, now); !queued.ok()) {
             return FinishNow(ctx, queued);
           }
         }
+        if (!to_treatment_province_.empty()) {
+          const auto province = TreatmentProvinceOf(change, context_->directory);
+          if (province.has_value() && to_treatment_province_.contains(*province)) {
+            auto queued = EnqueueOutbox(**tx, TreatmentProvinceTopic(*province), change, now);
+            if (!queued.ok()) return FinishNow(ctx, queued.status());
+            notify.insert(*province);
+          }
+        }
         break;
+      }
       case ApplyOutcome::kDuplicate:
         ++duplicates;
         break;
@@ -253,6 +299,16 @@ grpc::ServerUnaryReactor* RelayFilingService::UploadFilingChanges(
   }
   if (absl::Status committed = (*tx)->Commit(); !committed.ok()) return FinishNow(ctx, committed);
   if (applied > 0 && upload_ != nullptr) upload_->Notify();
+  for (const std::string& province : notify) to_treatment_province_[province]->Notify();
+  if (!held.ok()) {
+    // The rest of the batch is applied; the held new filings stay in the sender's outbox, which
+    // retries (UNAVAILABLE is not a refusal, so nothing is parked or lost) and delivers them
+    // once the notice is paid. A retried batch's other changes are duplicates here.
+    LogWarning("upload from %s: new filings held: %s", request->sender().substr(0, 64),
+               held.message());
+    return FinishNow(ctx, absl::UnavailableError(absl::StrCat(
+                              "new filings held, retry after payment: ", held.message())));
+  }
   response->set_applied(applied);
   response->set_duplicates(duplicates);
   response->set_stale(stale);

@@ -1,7 +1,9 @@
 // The FilingService of a node that owns no insured persons (provincial, national):
 //  - keeps the filing index (common/filing_index.h): applies the uploads of the nodes below it
 //    and, at a provincial node, passes every applied change on to national through its own
-//    outbox, written in the same transaction;
+//    outbox, written in the same transaction; national passes each filing naming a treatment
+//    region in another province down to that province's node the same way (the treatment
+//    province receives the filings naming it, Liaoning 003_… 第10条(五));
 //  - answers CheckFiling / ListFilings with `from_index` from that index when it holds the
 //    insured region's records, else forwards them one hop toward the insured region;
 //  - forwards the writes (create, change, cancel, chronic disease) toward the insured region.
@@ -12,6 +14,7 @@
 #define YIDI_COMMON_FILING_RELAY_H_
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -100,9 +103,15 @@ class RelayFilingService final : public yidi::v1::FilingService::CallbackService
                                          absl::string_view insured_region, const Request& request,
                                          Response* response, AsyncMethod method);
 
+  // National: one outbox sender per provincial node of the directory.
+  void StartTreatmentProvinceSenders();
+
   NodeContext* const context_;
   std::string upstream_name_;              // "national (127.0.0.1:17000)"; empty at national
   std::unique_ptr<OutboxSender> upload_;   // provincial: toward national
+  // National: one sender per provincial node, passing down the filings naming that province
+  // as treatment region (TreatmentProvinceOf), by province code.
+  std::map<std::string, std::unique_ptr<OutboxSender>> to_treatment_province_;
 };
 
 }  // namespace yidi

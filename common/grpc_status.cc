@@ -1,5 +1,7 @@
 #include "common/grpc_status.h"
 
+#include "common/limits.h"
+
 namespace yidi {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -30,7 +32,7 @@ bool IsDefinitiveRefusal(absl::StatusCode code) {
   }
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+grpc::ChannelArguments NodeChannelArguments() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
   // Reconnect quickly after a peer restarts: the default backoff grows to minutes. The minimum
@@ -39,7 +41,16 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  // Requests up to the edge limit (common/limits.h kMessageBytesMax) and their answers.
+  args.SetMaxReceiveMessageSize(kMessageBytesMax);
+  args.SetMaxSendMessageSize(kMessageBytesMax);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  return grpc::CreateCustomChannel(address, credentials, NodeChannelArguments());
 }
 
 }  // namespace yidi

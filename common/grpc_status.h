@@ -17,9 +17,17 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 // (the request was refused on its merits). Any other failure leaves the outcome unknown.
 bool IsDefinitiveRefusal(absl::StatusCode code);
 
-// An insecure channel to a loopback or agency-network peer with the HTTP proxy disabled, so
-// that an environment variable can never reroute node traffic.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+// A channel to a loopback or agency-network peer with the HTTP proxy disabled, so that an
+// environment variable can never reroute node traffic. `credentials` are the caller's TLS
+// credentials (NodeContext::channel_credentials, common/security.h); nullptr = plaintext,
+// which a TLS node refuses at the handshake.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address,
+    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+
+// The channel arguments MakeChannel uses (for callers that add their own, e.g. a local
+// subchannel pool).
+grpc::ChannelArguments NodeChannelArguments();
 
 }  // namespace yidi
 

@@ -23,6 +23,21 @@ inline constexpr int kStayDaysMax = 3 * 366;
 inline constexpr int kForwardDeadlineDefaultMs = 2000;
 inline constexpr int kForwardDeadlineMarginMs = 150;
 
+// Security edge (common/call_front.h, docs/SECURITY.md). A request of kFeeLinesMax lines is
+// about 1 MiB; 4 MiB (gRPC's own default) leaves room and refuses anything larger before
+// it is parsed.
+inline constexpr int kMessageBytesMax = 4 * 1024 * 1024;
+// Calls one caller may have in flight at one node. A hospital's busiest hour is a few calls
+// a second, each answered within the forward deadlines; 64 absorbs bursts and retries and
+// stops one caller from taking every server thread.
+inline constexpr int kCallsInFlightPerCallerDefault = 64;
+// Backstops checked at the edge on every string and repeated field of every request, before
+// any handler runs; the handlers' own validation keeps the tighter per-field limits above.
+// 64 KiB covers the longest free text (announcements, investigation notes); 100,000 entries
+// cover a day's reconciliation upload and stay below kMessageBytesMax anyway.
+inline constexpr int kAnyStringLengthMax = 64 * 1024;
+inline constexpr int kAnyRepeatedMax = 100000;
+
 static_assert(kSettlementIdLengthMax > kInstitutionCodeLengthMax);
 
 }  // namespace yidi

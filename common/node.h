@@ -54,6 +54,13 @@ struct NodeContext {
   // From config.prepayment_policy_file; the national rules when none is given.
   yidi::v1::PrepaymentPolicy prepayment_policy;
 
+  // TLS from config.security (docs/SECURITY.md): what this node listens with and what it
+  // presents when it calls another node (pass to MakeChannel). Both null when `plaintext`
+  // (security.allow_plaintext, or the deprecated `plaintext: true`).
+  bool plaintext = false;
+  std::shared_ptr<grpc::ServerCredentials> server_credentials;
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+
   // Consulted in order for every incoming call (NodeServer); registered by the service
   // factories at start, before the server starts, and constant after.
   std::vector<CallGate> call_gates;
@@ -78,11 +85,22 @@ absl::StatusOr<std::unique_ptr<NodeContext>> MakeNodeContext(
     const std::string& config_dir, const std::string& data_dir, const Clock* clock,
     const std::vector<Migration>& migrations);
 
+class AuditLog;
+class CallFront;
+
 // The gRPC server of one node.
 class NodeServer {
  public:
-  // Starts serving `services` (not owned; must outlive the server) on `address`, plus health
-  // and reflection. Port 0 picks a free port (see port()). UNAVAILABLE when it cannot bind.
+  // The node's server: `services` (not owned; must outlive the server) behind the call front
+  // (common/call_front.h: TLS identity, limits, authorization, context.call_gates, audit
+  // log), on context.config.listen_address with context.server_credentials (plaintext when
+  // context.plaintext), plus health, reflection and the audit log's AuditLogService.
+  // Port 0 picks a free port (see port()). UNAVAILABLE when it cannot bind.
+  static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
+      NodeContext& context, const std::vector<grpc::Service*>& services);
+
+  // A bare plaintext server of `services` on `address` with health and reflection, without
+  // the front: for unit tests of one service, never for a node.
   static absl::StatusOr<std::unique_ptr<NodeServer>> Start(
       const std::string& address, const std::vector<grpc::Service*>& services,
       int server_threads);
@@ -95,6 +113,13 @@ class NodeServer {
   void ServeUntilSignalled();
 
  private:
+  // Destroyed bottom-up: the listening server first, then the front, the services' in-process
+  // server, and the audit log last (flushed).
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<grpc::Service> audit_service_;
+  std::unique_ptr<grpc::Server> inner_;
+  std::unique_ptr<CallFront> front_;
+  std::vector<std::unique_ptr<grpc::Service>> shadows_;  // for reflection (node.cc)
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

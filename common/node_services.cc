@@ -4,6 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/id_number.h"
 #include "common/log.h"
+#include "common/payment_suspension.h"
 #include "common/settlement_record.h"
 #include "common/settlement_validation.h"
 
@@ -115,6 +116,10 @@ grpc::ServerUnaryReactor* RelaySettlementService::PreSettle(
   }
   auto route = RouteToInsured(*context_, request->insured_region());
   if (!route.ok()) return FinishNow(ctx, route.status());
+  // Liaoning 第28条: admissions of a region unpaid past the deadline (common/payment_suspension.h).
+  if (absl::Status open = CheckAdmissionNotSuspended(*context_, *request); !open.ok()) {
+    return FinishNow(ctx, open);
+  }
   auto* reactor = ctx->DefaultReactor();
   relay_.PreSettle(ctx->deadline(), *request, *route, response,
                    [reactor](grpc::Status status) { reactor->Finish(status); });
@@ -129,6 +134,10 @@ grpc::ServerUnaryReactor* RelaySettlementService::Settle(grpc::CallbackServerCon
   }
   auto route = RouteToInsured(*context_, request->insured_region());
   if (!route.ok()) return FinishNow(ctx, route.status());
+  // Liaoning 第28条: admissions of a region unpaid past the deadline (common/payment_suspension.h).
+  if (absl::Status open = CheckAdmissionNotSuspended(*context_, *request); !open.ok()) {
+    return FinishNow(ctx, open);
+  }
   auto* reactor = ctx->DefaultReactor();
   relay_.Settle(ctx->deadline(), *request, *route, response,
                 [reactor](grpc::Status status) { reactor->Finish(status); });

@@ -136,7 +136,8 @@ yidi::v1::PrepaymentService::Stub* NodePrepaymentService::Parent(std::string* ad
   absl::MutexLock lock(&mutex_);
   if (parent_ == nullptr || parent_address_ != parent->address()) {
     parent_address_ = parent->address();
-    parent_ = yidi::v1::PrepaymentService::NewStub(MakeChannel(parent_address_));
+    parent_ = yidi::v1::PrepaymentService::NewStub(
+        MakeChannel(parent_address_, context_->channel_credentials));
   }
   *address = parent_address_;
   return parent_.get();

@@ -39,6 +39,21 @@ std::vector<Migration> CommonMigrations() {
        // only confirmed settlements enter a clearing claim.
        {"ALTER TABLE settlement_record ADD COLUMN institution_confirmed_on VARCHAR(10) NOT NULL "
         "DEFAULT ''"}},
+      {3,
+       "settlement_record: the fund columns of the clearing tables (RULES.md 3.11)",
+       // Real columns so the monthly clearing is one GROUP BY, not a decode of every slip
+       // (docs/CLEARING.md). ALTER TABLE ADD COLUMN works on SQLite and MariaDB alike.
+       {"ALTER TABLE settlement_record ADD COLUMN pooled_fund_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN large_expense_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN civil_servant_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN supplementary_fen BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN disabled_veteran_fen BIGINT NOT NULL "
+        "DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN critical_illness_fen BIGINT NOT NULL "
+        "DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN medical_assistance_fen BIGINT NOT NULL "
+        "DEFAULT 0",
+        "ALTER TABLE settlement_record ADD COLUMN other_fund_fen BIGINT NOT NULL DEFAULT 0"}},
   };
 }
 
@@ -99,14 +114,20 @@ absl::Status InsertSettlementRecord(Transaction& tx, const SettlementRecord& rec
       "INSERT INTO settlement_record (settlement_id, kind, original_settlement_id, "
       "request_digest, state, insured_region, treatment_region, institution_code, "
       "insurance_type, total_fen, fund_total_fen, personal_account_fen, cash_fen, "
-      "settlement_date, result, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "settlement_date, result, created_at, updated_at, pooled_fund_fen, large_expense_fen, "
+      "civil_servant_fen, supplementary_fen, disabled_veteran_fen, critical_illness_fen, "
+      "medical_assistance_fen, other_fund_fen) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {record.settlement_id, int64_t{record.kind}, record.original_settlement_id,
        record.request_digest, int64_t{record.state}, record.insured_region,
        record.treatment_region, record.institution_code, int64_t{record.insurance_type},
        result ? result->total_fen() : 0, result ? result->fund_total_fen() : 0,
        result ? result->personal_account_fen() : 0, result ? result->cash_fen() : 0,
-       result ? result->settlement_date() : "", EncodeResult(result), timestamp, timestamp});
+       result ? result->settlement_date() : "", EncodeResult(result), timestamp, timestamp,
+       result ? result->pooled_fund_fen() : 0, result ? result->large_expense_fen() : 0,
+       result ? result->civil_servant_fen() : 0, result ? result->supplementary_fen() : 0,
+       result ? result->disabled_veteran_fen() : 0, result ? result->critical_illness_fen() : 0,
+       result ? result->medical_assistance_fen() : 0, result ? result->other_fund_fen() : 0});
   return inserted.status();
 }
 
@@ -118,10 +139,15 @@ absl::Status UpdateSettlementRecord(Transaction& tx, absl::string_view id,
     changed = tx.Execute(
         "UPDATE settlement_record SET state = ?, total_fen = ?, fund_total_fen = ?, "
         "personal_account_fen = ?, cash_fen = ?, settlement_date = ?, result = ?, "
-        "updated_at = ? WHERE settlement_id = ?",
+        "updated_at = ?, pooled_fund_fen = ?, large_expense_fen = ?, civil_servant_fen = ?, "
+        "supplementary_fen = ?, disabled_veteran_fen = ?, critical_illness_fen = ?, "
+        "medical_assistance_fen = ?, other_fund_fen = ? WHERE settlement_id = ?",
         {int64_t{state}, result->total_fen(), result->fund_total_fen(),
          result->personal_account_fen(), result->cash_fen(), result->settlement_date(),
-         EncodeResult(result), FormatCstTimestamp(now), std::string(id)});
+         EncodeResult(result), FormatCstTimestamp(now), result->pooled_fund_fen(),
+         result->large_expense_fen(), result->civil_servant_fen(), result->supplementary_fen(),
+         result->disabled_veteran_fen(), result->critical_illness_fen(),
+         result->medical_assistance_fen(), result->other_fund_fen(), std::string(id)});
   } else {
     changed = tx.Execute(
         "UPDATE settlement_record SET state = ?, updated_at = ? WHERE settlement_id = ?",

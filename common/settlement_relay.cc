@@ -38,7 +38,7 @@ StubCache::Stubs& StubCache::Get(const std::string& address) {
   auto& slot = stubs_[address];
   if (slot == nullptr) {
     slot = std::make_unique<Stubs>();
-    slot->channel = MakeChannel(address);
+    slot->channel = MakeChannel(address, credentials_);
     slot->settlement = yidi::v1::SettlementService::NewStub(slot->channel);
     slot->person = yidi::v1::PersonService::NewStub(slot->channel);
     slot->filing = yidi::v1::FilingService::NewStub(slot->channel);

@@ -56,6 +56,11 @@ class StubCache {
   yidi::v1::SettlementService::Stub* Settlement(const std::string& address);
   yidi::v1::PersonService::Stub* Person(const std::string& address);
   yidi::v1::FilingService::Stub* Filing(const std::string& address);
+  // The node's TLS client credentials (NodeContext::channel_credentials); set once at start,
+  // before the first stub. nullptr = plaintext.
+  void set_credentials(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    credentials_ = std::move(credentials);
+  }
 
  private:
   struct Stubs {
@@ -66,6 +71,7 @@ class StubCache {
   };
   Stubs& Get(const std::string& address);
 
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   absl::Mutex mutex_;
   absl::flat_hash_map<std::string, std::unique_ptr<Stubs>> stubs_ ABSL_GUARDED_BY(mutex_);
 };

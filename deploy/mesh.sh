@@ -9,6 +9,10 @@
 # logs/<node>.log and pids/<node>.pid. BUILD_DIR (default <repo>/build) holds the binaries;
 # this script builds nothing. Environment: BUILD_DIR, YIDI_START_TIMEOUT_S (default 20),
 # YIDI_STOP_TIMEOUT_S (default 10).
+#
+# Every link is mutual TLS: `start` first runs deploy/certs.sh, which keeps the development
+# CA and certificates of <repo>/var/certs (the demo configs name them) or creates them. The
+# probes use yidictl with the demo admin operator's certificate (YIDI_TLS_DIR).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,6 +54,8 @@ done
 DATA_DIR="$(realpath -m -- "${DATA_DIR}")"
 readonly DATA_DIR LOG_DIR="${DATA_DIR}/logs" PID_DIR="${DATA_DIR}/pids"
 readonly YIDICTL="${BUILD_DIR}/tools/yidictl"
+readonly CERT_DIR="${REPO}/var/certs"
+export YIDI_TLS_DIR="${CERT_DIR}"
 
 # Milliseconds since the epoch (EPOCHREALTIME, whatever the locale's decimal separator).
 now_ms() {
@@ -109,6 +115,8 @@ check_binaries() {
 
 cmd_start() {
   check_binaries
+  "${SCRIPT_DIR}/certs.sh" --out "${CERT_DIR}" >/dev/null ||
+    { echo "deploy/certs.sh failed: no certificates in ${CERT_DIR}" >&2; exit 1; }
   mkdir -p "${DATA_DIR}" "${LOG_DIR}" "${PID_DIR}"
   # The demo configs name `sqlite://var/<node>.db`, resolved against --data_dir.
   mkdir -p "${DATA_DIR}/var"

@@ -5,8 +5,10 @@
 #   2. configures and builds into BUILD_DIR (default <repo>/build) with -j2
 #   3. starts the 8-node demo mesh (deploy/mesh.sh) on a fresh data dir, <repo>/var/quickstart
 #   4. drives the workload of deploy/demo/workload/ through yidictl, each case at its treatment
-#      region's municipal node (as a hospital would); then files, retries, checks (from the
-#      national index) and cancels a filing through yidictl
+#      region's municipal node with the certificate of the case's hospital (mutual TLS, made by
+#      deploy/certs.sh); then files, retries, checks (from the national index) and cancels a
+#      filing through yidictl; shows the refusals of a hospital acting outside its rights and
+#      the audit log that recorded them
 #   5. prints every node's info (settlement records by state)
 #   6. stops the mesh, also on failure (the data dir and its logs stay for inspection)
 #
@@ -23,6 +25,9 @@ readonly WORKLOAD="${SCRIPT_DIR}/demo/workload"
 readonly MESH="${SCRIPT_DIR}/mesh.sh"
 readonly YIDICTL="${BUILD_DIR}/tools/yidictl"
 readonly DEADLINE_MS="${YIDI_DEADLINE_MS:-10000}"
+# yidictl's certificates (deploy/certs.sh; mesh.sh start creates them); the default identity
+# is the demo admin operator, a hospital's calls pass --identity=institution_<code>.
+export YIDI_TLS_DIR="${REPO}/var/certs"
 
 # Node addresses in mesh order, for the final info; and the municipal node of each
 # treatment region, where the hospitals of that region send their requests.
@@ -80,7 +85,8 @@ settle_case() {
   local addr
   addr="$(municipal_address "$(field "${file}" treatment_region)")"
   local rc=0
-  ctl "${addr}" settle --request="${file}" "$@" || rc=$?
+  ctl "${addr}" --identity="institution_$(field "${file}" institution_code)" settle \
+    --request="${file}" "$@" || rc=$?
   [[ ${rc} -eq 0 ]] || fail "settle $* of ${file##*/} failed (yidictl exit ${rc})"
 }
 
@@ -153,11 +159,13 @@ run_workload() {
 
   step "Case 05: unfiled, non-emergency (Shenyang person at a Chongqing hospital): must be refused"
   local file05="${WORKLOAD}/05_refused_unfiled.textproto"
+  local inst05
+  inst05="institution_$(field "${file05}" institution_code)"
   echo "\$ yidictl --target=$(municipal_address 500000) --deadline_ms=${DEADLINE_MS}" \
-    "settle --request=${file05}"
+    "--identity=${inst05} settle --request=${file05}"
   rc=0
   out="$("${YIDICTL}" --target="$(municipal_address 500000)" --deadline_ms="${DEADLINE_MS}" \
-    settle --request="${file05}" 2>&1)" || rc=$?
+    --identity="${inst05}" settle --request="${file05}" 2>&1)" || rc=$?
   printf '%s\n' "${out}"
   [[ ${rc} -ne 0 ]] || fail "case 05 was settled, but an unfiled non-emergency stay must be refused"
   grep -q 'FAILED_PRECONDITION' <<<"${out}" ||
@@ -170,7 +178,8 @@ run_workload() {
   step "Case 06: reverse it (撤销)"
   local file06="${WORKLOAD}/06_reversal_inpatient.textproto" inst06
   inst06="$(field "${file06}" institution_code)"
-  ctl "$(municipal_address "$(field "${file06}" treatment_region)")" reverse \
+  ctl "$(municipal_address "$(field "${file06}" treatment_region)")" \
+    --identity="institution_${inst06}" reverse \
     --settlement_id="${inst06}-20261123-R0001" \
     --original="$(field "${file06}" settlement_id)" \
     --insured_region="$(field "${file06}" insured_region)" \
@@ -190,6 +199,9 @@ run_workload() {
   step "Case 08: employee, several funds pay one slip (pooled fund to its cap, large expense," \
     "civil servant, supplementary, personal account)"
   settle_case 08_employee_several_funds.textproto
+
+  step "Case 09: 门诊共济, a child's outpatient paid from his mother's account"
+  settle_case 09_family_account_outpatient.textproto
 
   step "The national node's own record of case 01"
   ctl 127.0.0.1:17000 get \
@@ -268,6 +280,40 @@ run_filings() {
   done
 }
 
+# Security (docs/SECURITY.md): a hospital outside its rights is refused, and the node's audit
+# log shows the refusals next to the settlements.
+run_security() {
+  section "4c. Mutual TLS, authorization and the audit log"
+  local out rc file01="${WORKLOAD}/01_cross_province_inpatient.textproto"
+
+  step "A Nanchang hospital's certificate calling the Chongqing node: PERMISSION_DENIED"
+  rc=0
+  out="$("${YIDICTL}" --target="$(municipal_address 500000)" --deadline_ms="${DEADLINE_MS}" \
+    --identity=institution_H36010000001 settle --request="${file01}" 2>&1)" || rc=$?
+  printf '%s\n' "${out}"
+  [[ ${rc} -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"${out}" ||
+    fail "a hospital of another region was not refused with PERMISSION_DENIED"
+
+  step "Another Chongqing hospital settling case 01 under the first one's code: PERMISSION_DENIED"
+  rc=0
+  out="$("${YIDICTL}" --target="$(municipal_address 500000)" --deadline_ms="${DEADLINE_MS}" \
+    --identity=institution_H50000000002 settle --request="${file01}" 2>&1)" || rc=$?
+  printf '%s\n' "${out}"
+  [[ ${rc} -ne 0 ]] && grep -q 'PERMISSION_DENIED' <<<"${out}" ||
+    fail "settling as another institution was not refused with PERMISSION_DENIED"
+
+  step "Plaintext to a TLS node: no connection"
+  rc=0
+  out="$("${YIDICTL}" --target="$(municipal_address 500000)" --deadline_ms=2000 --plaintext \
+    info 2>&1)" || rc=$?
+  printf '%s\n' "${out}"
+  [[ ${rc} -ne 0 ]] || fail "a plaintext call to a TLS node was answered"
+
+  step "The Chongqing node's audit log (auditor certificate)"
+  ctl "$(municipal_address 500000)" --identity=operator_auditor audit ||
+    fail "audit listing failed"
+}
+
 print_info() {
   section "5. Node info (settlement records by state)"
   "${MESH}" status --data "${DATA_DIR}" || fail "a node is down"
@@ -290,6 +336,7 @@ main() {
   start_mesh
   run_workload
   run_filings
+  run_security
   print_info
   section "Done"
   echo "quickstart finished: all cases behaved as expected"

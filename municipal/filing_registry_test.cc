@@ -39,6 +39,8 @@ class FilingRegistryTest : public ::testing::Test {
     yidi::v1::NodeConfig config;
     ASSERT_TRUE(LoadTextProtoFile(Demo("municipal_210100.textproto"), &config).ok());
     config.set_database_url("sqlite::memory:");
+    config.clear_security();  // no TLS in a unit test (the demo's certificates are generated)
+    config.mutable_security()->set_allow_plaintext(true);
     yidi::v1::Directory directory;
     ASSERT_TRUE(LoadTextProtoFile(Demo("directory.textproto"), &directory).ok());
     auto context = MakeNodeContext(config, directory, Demo(""), Demo(""), &clock_,
@@ -99,10 +101,11 @@ class FilingRegistryTest : public ::testing::Test {
 };
 
 TEST_F(FilingRegistryTest, SeededFilingsAreQueuedForUpload) {
-  // Four demo filings of Shenyang, version 1, each with its upload row.
+  // Four demo filings of Shenyang, version 1, each with its upload row, and the two chronic
+  // diseases the persons file lists, seeded as eligibility records with theirs (D604).
   const Counts counts = Count();
   EXPECT_EQ(counts.filings, 4);
-  EXPECT_EQ(counts.outbox, 4);
+  EXPECT_EQ(counts.outbox, 4 + 2);
   EXPECT_EQ(FilingsOf(kS3).front().version(), 1);
 }
 
@@ -364,7 +367,8 @@ TEST_F(FilingRegistryTest, ChronicDiseaseEligibility) {
   const Counts before = Count();
   auto recorded = registry_->RecordChronicDisease(record);
   ASSERT_TRUE(recorded.ok()) << recorded.status();
-  EXPECT_EQ(recorded->eligibility().eligibility_id(), "M210100-20261123-000001");
+  // 000001 and 000002 are the persons file's two chronic diseases, seeded as records.
+  EXPECT_EQ(recorded->eligibility().eligibility_id(), "M210100-20261123-000003");
   EXPECT_EQ(Count().outbox, before.outbox + 1);
   EXPECT_TRUE(registry_->RecordChronicDisease(record)->replayed());
   record.set_request_id("cd-2");

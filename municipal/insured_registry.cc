@@ -65,10 +65,92 @@ std::vector<Migration> MunicipalMigrations() {
         "ALTER TABLE insured_person ADD COLUMN disabled_veteran INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE insured_person ADD COLUMN supplementary_insurance INTEGER NOT NULL "
         "DEFAULT 0"}},
+      {103,
+       "门诊共济: whose account a person may use, and what each settlement took from it",
+       {"ALTER TABLE insured_person ADD COLUMN family_account_owner VARCHAR(18) NOT NULL "
+        "DEFAULT ''",
+        "CREATE TABLE family_account_debit ("
+        " settlement_id VARCHAR(80) NOT NULL PRIMARY KEY,"
+        " owner_id_number VARCHAR(18) NOT NULL,"
+        " user_id_number VARCHAR(18) NOT NULL,"
+        " amount_fen BIGINT NOT NULL,"
+        " created_at VARCHAR(32) NOT NULL)",
+        "CREATE INDEX family_account_debit_by_owner ON family_account_debit (owner_id_number)"}},
+      {104,
+       "referral episodes: the deductible each settled stay of an episode applied",
+       {"CREATE TABLE referral_episode ("
+        " settlement_id VARCHAR(80) NOT NULL PRIMARY KEY,"
+        " episode_id VARCHAR(80) NOT NULL,"
+        " id_number VARCHAR(18) NOT NULL,"
+        " deductible_fen BIGINT NOT NULL)",
+        "CREATE INDEX referral_episode_by_episode ON referral_episode (episode_id)"}},
   };
   // The filing side (municipal/filing_store.cc): versions 110–119.
   for (Migration& migration : FilingMigrations()) migrations.push_back(std::move(migration));
   return migrations;
+}
+
+namespace {
+
+// The chronic diseases a seeded person's record lists, as eligibility records (from the
+// person's birth date, no end) where no record of that disease exists yet; each uploaded like
+// one recorded through RecordChronicDisease.
+absl::Status SeedChronicDiseases(Transaction& tx, const yidi::v1::PersonRecord& person,
+                                 absl::string_view insured_region, absl::Time now) {
+  if (person.chronic_disease_codes().empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto existing, LoadChronicDiseases(tx, person.id_number(), insured_region));
+  const std::string timestamp = FormatCstTimestamp(now);
+  for (const std::string& code : person.chronic_disease_codes()) {
+    bool recorded = false;
+    for (const auto& record : existing) recorded |= record.disease_code() == code;
+    if (recorded) continue;
+    yidi::v1::ChronicDiseaseEligibility eligibility;
+    ASSIGN_OR_RETURN(std::string id, NextRecordId(tx, 'M', insured_region, CstDay(now)));
+    eligibility.set_eligibility_id(id);
+    eligibility.set_id_number(person.id_number());
+    eligibility.set_insured_region(std::string(insured_region));
+    eligibility.set_disease_code(code);
+    eligibility.set_start_date(person.birth_date());
+    eligibility.set_version(1);
+    eligibility.set_created_at(timestamp);
+    eligibility.set_updated_at(timestamp);
+    RETURN_IF_ERROR(InsertChronicDisease(tx, eligibility));
+    yidi::v1::FilingChange change;
+    *change.mutable_chronic_disease() = eligibility;
+    RETURN_IF_ERROR(EnqueueFilingUpload(tx, change, now));
+    existing.push_back(std::move(eligibility));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ChronicDiseasesInForce(Transaction& tx,
+                                                                absl::string_view id_number,
+                                                                absl::string_view insured_region,
+                                                                absl::CivilDay day) {
+  ASSIGN_OR_RETURN(auto records, LoadChronicDiseases(tx, id_number, insured_region));
+  std::vector<std::string> codes;
+  for (const auto& record : records) {
+    if (ChronicDiseaseInForce(record, day)) codes.push_back(record.disease_code());
+  }
+  return codes;
+}
+
+bool ChronicDiseaseInForce(const yidi::v1::ChronicDiseaseEligibility& record, absl::CivilDay day) {
+  auto start = ParseDate(record.start_date());
+  if (!start.ok() || day < *start) return false;
+  if (!record.end_date().empty()) {
+    auto end = ParseDate(record.end_date());
+    if (!end.ok() || day > *end) return false;
+  }
+  if (record.revoked()) {
+    // In force until the day the revocation took effect; a record revoked without a day
+    // covers nothing.
+    auto revoked_on = ParseDate(record.revoked_on());
+    if (!revoked_on.ok() || day >= *revoked_on) return false;
+  }
+  return true;
 }
 
 absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry,
@@ -92,16 +174,37 @@ absl::Status SeedRegistry(Store& store, const yidi::v1::PersonRegistry& registry
         tx->Execute("INSERT INTO insured_person (id_number, name, sex, birth_date, "
                     "insurance_type, person_type, status, personal_account_balance_fen, "
                     "chronic_disease_codes, updated_at, assistance_category, "
-                    "civil_servant_subsidy, disabled_veteran, supplementary_insurance) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "civil_servant_subsidy, disabled_veteran, supplementary_insurance, "
+                    "family_account_owner) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     {person.id_number(), person.name(), int64_t{person.sex()}, person.birth_date(),
                      int64_t{person.insurance_type()}, int64_t{person.person_type()},
                      int64_t{person.status()}, person.personal_account_balance_fen(),
                      absl::StrJoin(person.chronic_disease_codes(), ","), timestamp,
                      int64_t{person.assistance_category()},
                      int64_t{person.civil_servant_subsidy()}, int64_t{person.disabled_veteran()},
-                     int64_t{person.supplementary_insurance()}})
+                     int64_t{person.supplementary_insurance()},
+                     person.family_account_owner_id_number()})
             .status());
+  }
+  // 门诊共济 owners are checked once every person is in: an employee of this region, not the
+  // person themself.
+  for (int i = 0; i < registry.persons_size(); ++i) {
+    const auto& person = registry.persons(i);
+    if (person.family_account_owner_id_number().empty()) continue;
+    const std::string field = absl::StrCat("persons[", i, "].family_account_owner_id_number");
+    ASSIGN_OR_RETURN(auto owner, FindPerson(*tx, person.family_account_owner_id_number()));
+    if (!owner.has_value() || person.family_account_owner_id_number() == person.id_number() ||
+        owner->insurance_type() != yidi::v1::INSURANCE_TYPE_EMPLOYEE) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": must be another insured person of this region with employee insurance "
+                 "(the account owner, 授权人)"));
+    }
+  }
+  // Chronic diseases certified in the persons file become eligibility records (from the
+  // person's first day on record), so settlement reads one source: the records.
+  for (int i = 0; i < registry.persons_size(); ++i) {
+    RETURN_IF_ERROR(SeedChronicDiseases(*tx, registry.persons(i), insured_region, now));
   }
   for (int i = 0; i < registry.filings_size(); ++i) {
     const auto& filing = registry.filings(i);
@@ -136,8 +239,8 @@ absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx
                    tx.Query("SELECT id_number, name, sex, birth_date, insurance_type, "
                             "person_type, status, personal_account_balance_fen, "
                             "chronic_disease_codes, assistance_category, civil_servant_subsidy, "
-                            "disabled_veteran, supplementary_insurance FROM insured_person "
-                            "WHERE id_number = ?",
+                            "disabled_veteran, supplementary_insurance, family_account_owner "
+                            "FROM insured_person WHERE id_number = ?",
                             {std::string(id_number)}));
   if (rows.empty()) return std::optional<yidi::v1::PersonRecord>();
   const Row& row = rows.front();
@@ -157,6 +260,7 @@ absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx
   person.set_civil_servant_subsidy(row.Int(10) != 0);
   person.set_disabled_veteran(row.Int(11) != 0);
   person.set_supplementary_insurance(row.Int(12) != 0);
+  person.set_family_account_owner_id_number(row.Text(13));
   return std::optional<yidi::v1::PersonRecord>(std::move(person));
 }
 

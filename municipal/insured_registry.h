@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/store/store.h"
 #include "yidi/v1/config.pb.h"
+#include "yidi/v1/filing.pb.h"
 #include "yidi/v1/person.pb.h"
 
 namespace yidi::municipal {
@@ -35,6 +37,16 @@ absl::StatusOr<std::optional<yidi::v1::PersonRecord>> FindPerson(Transaction& tx
 // INTERNAL when the person is unknown or the balance would go below zero (nothing changed).
 absl::Status AdjustPersonalAccountBalance(Transaction& tx, absl::string_view id_number,
                                           int64_t delta_fen);
+
+// The disease codes of the person's chronic-disease eligibility records (门诊慢特病资格,
+// recorded by RecordChronicDisease or seeded) in force on `day`: started, not ended, not
+// revoked before it. Settlement reads chronic eligibility here (RULES.md 3.14), not from
+// PersonRecord.chronic_disease_codes, which only seeds the records.
+absl::StatusOr<std::vector<std::string>> ChronicDiseasesInForce(Transaction& tx,
+                                                                absl::string_view id_number,
+                                                                absl::string_view insured_region,
+                                                                absl::CivilDay day);
+bool ChronicDiseaseInForce(const yidi::v1::ChronicDiseaseEligibility& record, absl::CivilDay day);
 
 // All filings of a person, cancelled ones included, oldest first.
 absl::StatusOr<std::vector<yidi::v1::Filing>> ListFilings(Transaction& tx,

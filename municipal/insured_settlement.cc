@@ -13,6 +13,7 @@
 #include "municipal/eligibility.h"
 #include "municipal/insured_registry.h"
 #include "municipal/policy_engine.h"
+#include "municipal/settlement_links.h"
 
 namespace yidi::municipal {
 namespace {
@@ -84,6 +85,80 @@ std::vector<AccumulatorChange> ChangesOf(const yidi::v1::SettleRequest& request,
                        std::string(delta.name), delta.delta});
   }
   return changes;
+}
+
+// 门诊共济: the relative's account a settlement may draw on.
+struct FamilyAccount {
+  std::string owner_id_number;  // empty = none
+  int64_t balance_fen = 0;
+};
+
+// The account of the person's 授权人 when the request carries consent and the owner is an
+// active employee of this region; none otherwise (the own account and cash pay, as before).
+absl::StatusOr<FamilyAccount> LoadFamilyAccount(Transaction& tx,
+                                                const yidi::v1::PersonRecord& person,
+                                                const yidi::v1::SettleRequest& request) {
+  FamilyAccount account;
+  if (person.family_account_owner_id_number().empty() || !request.personal_account_consent()) {
+    return account;
+  }
+  ASSIGN_OR_RETURN(auto owner, FindPerson(tx, person.family_account_owner_id_number()));
+  if (!owner.has_value() || owner->status() != yidi::v1::INSURED_STATUS_ACTIVE ||
+      owner->insurance_type() != yidi::v1::INSURANCE_TYPE_EMPLOYEE) {
+    LogInfo("settlement %s: the family account of %s is not usable (owner unknown, inactive or "
+            "not an employee)",
+            request.settlement_id(), MaskIdNumber(request.id_number()));
+    return account;
+  }
+  account.owner_id_number = owner->id_number();
+  account.balance_fen = std::max<int64_t>(0, owner->personal_account_balance_fen());
+  return account;
+}
+
+// A referred stay and the episode it joins.
+struct Referral {
+  ReferralEpisode episode;
+  int64_t from_deductible_fen = 0;  // what the stay it was referred from applied
+};
+
+// The episode named by visit.referral_from_settlement_id: a settled, unreversed inpatient stay
+// of the same person, discharged on or before this admission. FAILED_PRECONDITION naming the
+// field otherwise; nothing when the field is empty.
+absl::StatusOr<std::optional<Referral>> LoadReferral(Transaction& tx,
+                                                     const yidi::v1::SettleRequest& request,
+                                                     absl::CivilDay admission) {
+  const std::string& from = request.visit().referral_from_settlement_id();
+  if (from.empty()) return std::optional<Referral>();
+  auto refuse = [&](absl::string_view why) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("visit.referral_from_settlement_id: ", from, " ", why));
+  };
+  if (from == request.settlement_id()) return refuse("is this settlement itself");
+  if (!IsInpatientMedicalType(request.visit().medical_type())) {
+    return refuse("is given for a visit that is not an inpatient stay");
+  }
+  ASSIGN_OR_RETURN(auto previous, FindSettlementRecord(tx, from));
+  if (!previous.has_value() || !previous->result.has_value()) {
+    return refuse("is not a settlement of this insured region");
+  }
+  const yidi::v1::SettlementResult& result = *previous->result;
+  if (previous->kind != yidi::v1::SETTLEMENT_KIND_NORMAL ||
+      previous->state != SettlementState::SETTLEMENT_STATE_SETTLED) {
+    return refuse("is not a settled, unreversed stay");
+  }
+  if (result.id_number() != request.id_number() ||
+      result.insurance_type() != request.insurance_type()) {
+    return refuse("belongs to another person or insurance type");
+  }
+  if (!IsInpatientMedicalType(result.medical_type())) return refuse("is not an inpatient stay");
+  auto discharged = ParseDate(result.discharge_date());
+  if (!discharged.ok() || *discharged > admission) {
+    return refuse("was discharged after this admission");
+  }
+  Referral referral;
+  referral.from_deductible_fen = result.deductible_applied_fen();
+  ASSIGN_OR_RETURN(referral.episode, EpisodeOf(tx, from, referral.from_deductible_fen));
+  return std::optional<Referral>(std::move(referral));
 }
 
 }  // namespace
@@ -187,7 +262,19 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
     return eligibility.status;
   }
 
+  // Chronic eligibility is read from the eligibility records in force on the admission date
+  // (RULES.md 3.14: the insured region certifies it), not from the person record.
+  yidi::v1::PersonRecord patient = *person;
+  patient.clear_chronic_disease_codes();
+  ASSIGN_OR_RETURN(auto chronic, ChronicDiseasesInForce(*tx, request.id_number(),
+                                                        context_->identity.region_code, admission));
+  for (std::string& code : chronic) patient.add_chronic_disease_codes(std::move(code));
+  ASSIGN_OR_RETURN(FamilyAccount family, LoadFamilyAccount(*tx, *person, request));
+  ASSIGN_OR_RETURN(std::optional<Referral> referral, LoadReferral(*tx, request, admission));
+
   SettlementInput input;
+  input.family_account_balance_fen = family.balance_fen;
+  if (referral.has_value()) input.episode_deductible_fen = referral->episode.deductible_fen;
   input.bill = BillAmountsOf(request.classified_bill().split());
   input.medical_type = request.visit().medical_type();
   input.hospital_level = request.classified_bill().hospital_level();
@@ -196,7 +283,7 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
   input.discharge_date = discharge;
   input.chronic_disease_code = request.visit().chronic_disease_code();
   input.personal_account_consent = request.personal_account_consent();
-  input.person = &*person;
+  input.person = &patient;
   input.age_years = AgeOn(person->birth_date(), admission);
   YearlyAccumulators accumulators;
   for (int year : SettlementYears(*policy, input)) {
@@ -224,6 +311,17 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Settle(
       ApplyAccumulatorChanges(*tx, request.settlement_id(), ChangesOf(request, outcome)));
   RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, request.id_number(),
                                                -outcome.personal_account_fen));
+  if (outcome.family_account_fen > 0) {
+    RETURN_IF_ERROR(RecordFamilyAccountDebit(
+        *tx, {request.settlement_id(), family.owner_id_number, request.id_number(),
+              outcome.family_account_fen},
+        context_->clock->Now()));
+  }
+  if (referral.has_value()) {
+    RETURN_IF_ERROR(JoinEpisode(*tx, referral->episode, request.settlement_id(),
+                                request.id_number(), referral->from_deductible_fen,
+                                outcome.deductible_applied_fen));
+  }
   if (record_exists) {
     RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
                                            SettlementState::SETTLEMENT_STATE_SETTLED, result, now));
@@ -287,9 +385,14 @@ absl::StatusOr<yidi::v1::SettleResponse> InsuredSettlement::Reverse(
   }
   ASSIGN_OR_RETURN(auto changes, LoadAccumulatorChanges(*tx, request.original_settlement_id()));
   RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, request.settlement_id(), Negated(changes)));
-  // The account gets back exactly what the original debited (its stored slip says so).
-  RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, original->result->id_number(),
-                                               original->result->personal_account_fen()));
+  // The accounts get back exactly what the original debited: a relative's (门诊共济) what its
+  // debit record says, the patient's the rest of the slip's personal account.
+  ASSIGN_OR_RETURN(int64_t family_restored,
+                   RestoreFamilyAccountDebit(*tx, request.original_settlement_id()));
+  RETURN_IF_ERROR(AdjustPersonalAccountBalance(
+      *tx, original->result->id_number(),
+      original->result->personal_account_fen() - family_restored));
+  RETURN_IF_ERROR(LeaveEpisode(*tx, request.original_settlement_id()));
 
   yidi::v1::SettlementResult* result = response.mutable_result();
   *result = *original->result;
@@ -372,8 +475,12 @@ absl::StatusOr<yidi::v1::CorrectResponse> InsuredSettlement::Correct(
   RETURN_IF_ERROR(ApplyAccumulatorChanges(*tx, absl::StrCat(request.settlement_id(), "#void"),
                                           Negated(changes)));
   if (existing->result.has_value()) {
-    RETURN_IF_ERROR(AdjustPersonalAccountBalance(*tx, existing->result->id_number(),
-                                                 existing->result->personal_account_fen()));
+    ASSIGN_OR_RETURN(int64_t family_restored,
+                     RestoreFamilyAccountDebit(*tx, request.settlement_id()));
+    RETURN_IF_ERROR(AdjustPersonalAccountBalance(
+        *tx, existing->result->id_number(),
+        existing->result->personal_account_fen() - family_restored));
+    RETURN_IF_ERROR(LeaveEpisode(*tx, request.settlement_id()));
   }
   RETURN_IF_ERROR(UpdateSettlementRecord(*tx, request.settlement_id(),
                                          SettlementState::SETTLEMENT_STATE_VOIDED, nullptr, now));
@@ -404,7 +511,6 @@ absl::StatusOr<yidi::v1::GetInsuredPersonResponse> InsuredSettlement::GetInsured
   out->set_insurance_type(person->insurance_type());
   out->set_person_type(person->person_type());
   out->set_status(person->status());
-  *out->mutable_chronic_disease_codes() = person->chronic_disease_codes();
   for (const auto& filing : filings) *out->add_filings() = filing;
 
   absl::CivilDay date = CstDay(context_->clock->Now());
@@ -412,6 +518,21 @@ absl::StatusOr<yidi::v1::GetInsuredPersonResponse> InsuredSettlement::GetInsured
     auto parsed = ParseDate(request.date());
     if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("date: ", parsed.status().message()));
     date = *parsed;
+  }
+  ASSIGN_OR_RETURN(auto chronic, ChronicDiseasesInForce(*tx, request.id_number(),
+                                                        context_->identity.region_code, date));
+  for (std::string& code : chronic) out->add_chronic_disease_codes(std::move(code));
+  out->set_assistance_category(person->assistance_category());
+  out->set_civil_servant_subsidy(person->civil_servant_subsidy());
+  out->set_disabled_veteran(person->disabled_veteran());
+  out->set_supplementary_insurance(person->supplementary_insurance());
+  out->set_personal_account_balance_fen(person->personal_account_balance_fen());
+  if (!person->family_account_owner_id_number().empty()) {
+    out->set_family_account_owner_id_number(person->family_account_owner_id_number());
+    ASSIGN_OR_RETURN(auto owner, FindPerson(*tx, person->family_account_owner_id_number()));
+    if (owner.has_value()) {
+      out->set_family_account_balance_fen(owner->personal_account_balance_fen());
+    }
   }
   if (request.treatment_region().empty()) {
     response.set_eligible(person->status() == yidi::v1::INSURED_STATUS_ACTIVE);

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "municipal/accumulators.h"
 #include "municipal/eligibility.h"
+#include "municipal/filing_store.h"
 #include "municipal/insured_registry.h"
 #include "municipal/policy_engine_testing.h"
 
@@ -61,6 +62,16 @@ const std::string& ResidentId() {
   static const std::string* id = new std::string(TestIdNumber("360103", "19600303", 32));
   return *id;
 }
+// A resident child who may use SaverId's account (门诊共济), and is a 低保边缘 person.
+const std::string& RelativeId() {
+  static const std::string* id = new std::string(TestIdNumber("360102", "20100707", 42));
+  return *id;
+}
+// An employee certified for I10 in the persons file (seeded as an eligibility record).
+const std::string& ChronicId() {
+  static const std::string* id = new std::string(TestIdNumber("360102", "19580808", 51));
+  return *id;
+}
 
 // A bill as the treatment region classified it.
 struct Bill {
@@ -88,6 +99,7 @@ class InsuredSettlementTest : public ::testing::Test {
     config.set_kind(yidi::v1::NODE_KIND_MUNICIPAL);
     config.set_region_code(kRegion);
     config.set_database_url("sqlite://insured.db");
+    config.mutable_security()->set_allow_plaintext(true);  // no TLS in a unit test
     auto context = MakeNodeContext(config, directory, dir_, dir_, &clock_, MunicipalMigrations());
     ASSERT_TRUE(context.ok()) << context.status();
     context_ = std::move(*context);
@@ -100,6 +112,13 @@ class InsuredSettlementTest : public ::testing::Test {
               yidi::v1::PERSON_TYPE_EMPLOYEE_WORKING, Yuan(5000));
     AddPerson(&registry, ResidentId(), yidi::v1::INSURANCE_TYPE_RESIDENT,
               yidi::v1::PERSON_TYPE_RESIDENT_ORDINARY, 0);
+    auto* relative = AddPerson(&registry, RelativeId(), yidi::v1::INSURANCE_TYPE_RESIDENT,
+                               yidi::v1::PERSON_TYPE_RESIDENT_ORDINARY, 0);
+    relative->set_family_account_owner_id_number(SaverId());
+    relative->set_assistance_category(yidi::v1::ASSISTANCE_CATEGORY_LOW_INCOME_MARGINAL);
+    AddPerson(&registry, ChronicId(), yidi::v1::INSURANCE_TYPE_EMPLOYEE,
+              yidi::v1::PERSON_TYPE_EMPLOYEE_RETIRED, 0)
+        ->add_chronic_disease_codes("I10");
     ASSERT_TRUE(SeedRegistry(*context_->store, registry, kRegion, clock_.Now()).ok());
     insured_ = std::make_unique<InsuredSettlement>(context_.get(), &policies_);
   }
@@ -111,9 +130,11 @@ class InsuredSettlementTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
 
-  static void AddPerson(yidi::v1::PersonRegistry* registry, const std::string& id,
-                        yidi::v1::InsuranceType type, yidi::v1::PersonType person_type,
-                        int64_t balance_fen) {
+  static yidi::v1::PersonRecord* AddPerson(yidi::v1::PersonRegistry* registry,
+                                           const std::string& id,
+                                           yidi::v1::InsuranceType type,
+                                           yidi::v1::PersonType person_type,
+                                           int64_t balance_fen) {
     auto* person = registry->add_persons();
     person->set_id_number(id);
     person->set_name("测试");
@@ -124,6 +145,7 @@ class InsuredSettlementTest : public ::testing::Test {
     person->set_person_type(person_type);
     person->set_status(yidi::v1::INSURED_STATUS_ACTIVE);
     person->set_personal_account_balance_fen(balance_fen);
+    return person;
   }
 
   static yidi::v1::SettleRequest Request(const std::string& settlement_id,
@@ -450,6 +472,246 @@ TEST(UnfiledEligibilityTest, TheSwitchTurnsARefusalIntoAReducedSettlement) {
   const Eligibility emergency = DecideEligibility(input, person, {});
   EXPECT_TRUE(emergency.deemed_filed);
   EXPECT_EQ(emergency.remote_care, RemoteCare::kReferredOrEmergency);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 门诊共济, referral episodes, chronic eligibility records, GetInsuredPerson.
+
+// Bill O: outpatient 800 = in scope 700, class B 50, self-pay 50.
+constexpr Bill kBillO = {Yuan(700), Yuan(50), 0, Yuan(50)};
+const auto kResident = yidi::v1::INSURANCE_TYPE_RESIDENT;
+
+yidi::v1::SettleRequest Outpatient(yidi::v1::SettleRequest request,
+                                   yidi::v1::MedicalType type = yidi::v1::MEDICAL_TYPE_OUTPATIENT) {
+  request.mutable_visit()->set_medical_type(type);
+  request.mutable_visit()->set_discharge_date(request.visit().admission_date());
+  return request;
+}
+
+TEST_F(InsuredSettlementTest, FamilyAccountDebitsTheOwnerAndReversalAndCorrectRestoreIt) {
+  // The resident child RelativeId may use SaverId's account (balance 5 000). Outpatient O at
+  // level 3 with consent: deductible 200, pooled (700 − 200) × 50% = 250; the relative's
+  // account pays the in-scope burden 450; cash 100. The owner's balance goes to 4 550; the
+  // patient's accumulators record 450 under family_account_fen.
+  auto request = Outpatient(Request("F1", RelativeId(), kResident, kBillO, "2026-04-01", ""));
+  request.set_personal_account_consent(true);
+  const auto f1 = Settle(request);
+  EXPECT_EQ(f1.pooled_fund_fen(), Yuan(250));
+  EXPECT_EQ(f1.personal_account_fen(), Yuan(450));
+  EXPECT_EQ(f1.cash_fen(), Yuan(100));
+  EXPECT_EQ(Balance(SaverId()), Yuan(4550));
+  EXPECT_EQ(Balance(RelativeId()), 0);
+  EXPECT_EQ(Accumulators(RelativeId(), kResident, 2026)[kAccFamilyAccountFen], Yuan(450));
+  EXPECT_TRUE(Accumulators(SaverId(), kEmployee, 2026).empty());  // not the owner's benefits
+  // The reversal gives the owner back exactly 450 and nothing to the patient's own account.
+  const auto r = Reverse("RF1", "F1");
+  EXPECT_EQ(r.personal_account_fen(), -Yuan(450));
+  EXPECT_EQ(Balance(SaverId()), Yuan(5000));
+  EXPECT_EQ(Balance(RelativeId()), 0);
+  EXPECT_TRUE(Accumulators(RelativeId(), kResident, 2026).empty());
+
+  // Without consent the owner's account is not touched: cash 550.
+  request.set_settlement_id("F2");
+  request.set_personal_account_consent(false);
+  EXPECT_EQ(Settle(request).cash_fen(), Yuan(550));
+  EXPECT_EQ(Balance(SaverId()), Yuan(5000));
+
+  // Settled with consent, then voided by Correct: restored too.
+  request.set_settlement_id("F3");
+  request.set_personal_account_consent(true);
+  request.mutable_visit()->set_admission_date("2026-04-02");
+  request.mutable_visit()->set_discharge_date("2026-04-02");
+  // The year's deductible (200) was met by F2: pooled 700 × 50% = 350; family 350; cash 100.
+  const auto f3 = Settle(request);
+  EXPECT_EQ(f3.pooled_fund_fen(), Yuan(350));
+  EXPECT_EQ(f3.personal_account_fen(), Yuan(350));
+  EXPECT_EQ(Balance(SaverId()), Yuan(4650));
+  yidi::v1::CorrectRequest correct;
+  correct.set_settlement_id("F3");
+  correct.set_insured_region(kRegion);
+  correct.set_treatment_region(kRegion);
+  correct.set_institution_code(kInstitution);
+  ASSERT_TRUE(insured_->Correct(correct).ok());
+  EXPECT_EQ(Balance(SaverId()), Yuan(5000));
+}
+
+TEST_F(InsuredSettlementTest, FamilyAccountWithinTheOwnersBalanceWhileTheOwnerSpendsToo) {
+  // The owner spends 4 600 of 5 000 on their own stay (as PersonalAccountIsDebited…): 400 left.
+  // The relative's outpatient O then takes 400 (of a 450 burden); cash 150.
+  auto own = Request("O1", SaverId(), kEmployee, kBillA, "2026-04-01", "2026-04-05");
+  own.set_personal_account_consent(true);
+  Settle(own);
+  EXPECT_EQ(Balance(SaverId()), Yuan(400));
+  auto request = Outpatient(Request("F4", RelativeId(), kResident, kBillO, "2026-04-06", ""));
+  request.set_personal_account_consent(true);
+  const auto f4 = Settle(request);
+  EXPECT_EQ(f4.personal_account_fen(), Yuan(400));
+  EXPECT_EQ(f4.cash_fen(), Yuan(150));
+  EXPECT_EQ(Balance(SaverId()), 0);
+  // Reversing the owner's own stay restores only the owner's 4 600.
+  Reverse("RO1", "O1");
+  EXPECT_EQ(Balance(SaverId()), Yuan(4600));
+  Reverse("RF4", "F4");
+  EXPECT_EQ(Balance(SaverId()), Yuan(5000));
+}
+
+TEST_F(InsuredSettlementTest, ReferralEpisodeCarriesTheDeductibleAcrossStays) {
+  // The employee policy counts an episode's deductibles (REFERRAL_DEDUCTIBLE_CONTINUOUS).
+  //   E1 level 1, first admission: deductible 200; pooled 9 800 × 90% = 8 820.
+  //   E2 referred up from E1 to level 3, second admission (later rule 500): 500 − 200 = 300;
+  //      pooled 9 700 × 80% = 7 760.
+  //   E3 referred down from E2 to level 1 (later rule 100): 100 − 500 < 0 → 0; pooled 9 000.
+  auto e1 = Request("E1", WorkerId(), kEmployee, kBillA, "2026-03-01", "2026-03-10");
+  e1.mutable_classified_bill()->set_hospital_level(yidi::v1::HOSPITAL_LEVEL_1);
+  EXPECT_EQ(Settle(e1).deductible_applied_fen(), Yuan(200));
+  auto e2 = Request("E2", WorkerId(), kEmployee, kBillA, "2026-03-10", "2026-03-20");
+  e2.mutable_visit()->set_referral(true);
+  e2.mutable_visit()->set_referral_from_settlement_id("E1");
+  const auto s2 = Settle(e2);
+  EXPECT_EQ(s2.deductible_applied_fen(), Yuan(300));
+  EXPECT_EQ(s2.pooled_fund_fen(), Yuan(7760));
+  auto e3 = Request("E3", WorkerId(), kEmployee, kBillA, "2026-03-21", "2026-03-30");
+  e3.mutable_classified_bill()->set_hospital_level(yidi::v1::HOSPITAL_LEVEL_1);
+  e3.mutable_visit()->set_referral_from_settlement_id("E2");
+  const auto s3 = Settle(e3);
+  EXPECT_EQ(s3.deductible_applied_fen(), 0);
+  EXPECT_EQ(s3.pooled_fund_fen(), Yuan(9000));
+  // E2 refunded: its 300 leaves the episode. E4 referred from E3 to level 3 is the third
+  // admission counted (E1, E3): 500 − (200 + 0) = 300 (with E2 still in: 0).
+  Reverse("RE2", "E2");
+  auto e4 = Request("E4", WorkerId(), kEmployee, kBillA, "2026-04-01", "2026-04-10");
+  e4.mutable_visit()->set_referral_from_settlement_id("E3");
+  EXPECT_EQ(Settle(e4).deductible_applied_fen(), Yuan(300));
+  // The same request again is a replay, not a second episode entry.
+  EXPECT_TRUE(insured_->Settle(e4, true)->replayed());
+}
+
+TEST_F(InsuredSettlementTest, ReferralFromAnUnusableSettlementIsRefusedAndNothingStored) {
+  Settle(Request("E1", WorkerId(), kEmployee, kBillA, "2026-03-01", "2026-03-10"));
+  Settle(Request("X1", SaverId(), kEmployee, kBillA, "2026-03-01", "2026-03-10"));
+  struct Case {
+    const char* from;
+    const char* admission;
+    const char* expect;
+  };
+  for (const Case& c : {Case{"NOPE", "2026-03-11", "not a settlement of this insured region"},
+                        Case{"X1", "2026-03-11", "another person"},
+                        Case{"E1", "2026-03-05", "discharged after this admission"}}) {
+    SCOPED_TRACE(c.from);
+    auto request = Request("E9", WorkerId(), kEmployee, kBillA, c.admission, "2026-03-20");
+    request.mutable_visit()->set_referral_from_settlement_id(c.from);
+    auto refused = insured_->Settle(request, true);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(refused.status().message(), HasSubstr("visit.referral_from_settlement_id"));
+    EXPECT_THAT(refused.status().message(), HasSubstr(c.expect));
+  }
+  auto outpatient = Outpatient(Request("E9", WorkerId(), kEmployee, kBillO, "2026-03-11", ""));
+  outpatient.mutable_visit()->set_referral_from_settlement_id("E1");
+  EXPECT_THAT(insured_->Settle(outpatient, true).status().message(),
+              HasSubstr("not an inpatient stay"));
+  Reverse("RE1", "E1");
+  auto after_refund = Request("E9", WorkerId(), kEmployee, kBillA, "2026-03-11", "2026-03-20");
+  after_refund.mutable_visit()->set_referral_from_settlement_id("E1");
+  EXPECT_THAT(insured_->Settle(after_refund, true).status().message(),
+              HasSubstr("not a settled, unreversed stay"));
+  // Nothing stored under E9: the accumulators hold nothing of it (E1 reversed: empty).
+  EXPECT_TRUE(Accumulators(WorkerId(), kEmployee, 2026).empty());
+}
+
+TEST_F(InsuredSettlementTest, ChronicEligibilityComesFromTheRecordsInForce) {
+  // ChronicId's persons-file I10 became an eligibility record at seeding. I10 at level 3 for a
+  // retiree: no deductible, 80%: 700 × 80% = 560; cash 240.
+  auto i10 = Outpatient(Request("C1", ChronicId(), kEmployee, kBillO, "2026-06-15", ""),
+                        yidi::v1::MEDICAL_TYPE_CHRONIC_OUTPATIENT);
+  i10.mutable_visit()->set_chronic_disease_code("I10");
+  EXPECT_EQ(Settle(i10).pooled_fund_fen(), Yuan(560));
+  // E11.9 recorded for 2026-01-01…06-30 only, and not on the person record: it settles on
+  // 06-15 ((700 − 100) × 70% = 420; cash 380) and is refused on 07-01. A record revoked from
+  // 06-01 covers 05-31 and not 06-01.
+  {
+    auto tx = context_->store->Begin(TransactionMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    yidi::v1::ChronicDiseaseEligibility e11;
+    e11.set_eligibility_id("M360100-20260101-000901");
+    e11.set_id_number(ChronicId());
+    e11.set_insured_region(kRegion);
+    e11.set_disease_code("E11.9");
+    e11.set_start_date("2026-01-01");
+    e11.set_end_date("2026-06-30");
+    e11.set_version(1);
+    ASSERT_TRUE(InsertChronicDisease(**tx, e11).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  auto e11 = Outpatient(Request("C2", ChronicId(), kEmployee, kBillO, "2026-06-15", ""),
+                        yidi::v1::MEDICAL_TYPE_CHRONIC_OUTPATIENT);
+  e11.mutable_visit()->set_chronic_disease_code("E11.9");
+  const auto c2 = Settle(e11);
+  EXPECT_EQ(c2.pooled_fund_fen(), Yuan(420));
+  EXPECT_EQ(c2.cash_fen(), Yuan(380));
+  e11.set_settlement_id("C3");
+  e11.mutable_visit()->set_admission_date("2026-07-01");
+  e11.mutable_visit()->set_discharge_date("2026-07-01");
+  auto refused = insured_->Settle(e11, true);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr("E11.9 is not on the person's record"));
+
+  yidi::v1::ChronicDiseaseEligibility revoked;
+  revoked.set_start_date("2026-01-01");
+  revoked.set_revoked(true);
+  revoked.set_revoked_on("2026-06-01");
+  EXPECT_TRUE(ChronicDiseaseInForce(revoked, absl::CivilDay(2026, 5, 31)));
+  EXPECT_FALSE(ChronicDiseaseInForce(revoked, absl::CivilDay(2026, 6, 1)));
+  EXPECT_FALSE(ChronicDiseaseInForce(revoked, absl::CivilDay(2025, 12, 31)));
+}
+
+TEST_F(InsuredSettlementTest, GetInsuredPersonReturnsWhatThePolicyReads) {
+  yidi::v1::GetInsuredPersonRequest request;
+  request.set_id_number(RelativeId());
+  request.set_insured_region(kRegion);
+  request.set_date("2026-06-01");
+  auto answer = insured_->GetInsuredPerson(request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  const auto& person = answer->person();
+  EXPECT_EQ(person.assistance_category(), yidi::v1::ASSISTANCE_CATEGORY_LOW_INCOME_MARGINAL);
+  EXPECT_EQ(person.family_account_owner_id_number(), SaverId());
+  EXPECT_EQ(person.family_account_balance_fen(), Yuan(5000));
+  EXPECT_EQ(person.personal_account_balance_fen(), 0);
+  EXPECT_FALSE(person.civil_servant_subsidy());
+
+  request.set_id_number(ChronicId());
+  answer = insured_->GetInsuredPerson(request);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_THAT(answer->person().chronic_disease_codes(), ::testing::ElementsAre("I10"));
+  EXPECT_EQ(answer->person().person_type(), yidi::v1::PERSON_TYPE_EMPLOYEE_RETIRED);
+  request.set_id_number(SaverId());
+  answer = insured_->GetInsuredPerson(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->person().personal_account_balance_fen(), Yuan(5000));
+  EXPECT_TRUE(answer->person().family_account_owner_id_number().empty());
+}
+
+TEST(FamilyAccountSeedTest, AnOwnerMustBeAnotherEmployeeOfTheRegion) {
+  char pattern[] = "/tmp/yidi-family-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  auto store = OpenStore(absl::StrCat("sqlite://", pattern, "/f.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Migrate(CommonMigrations()).ok());
+  ASSERT_TRUE((*store)->Migrate(MunicipalMigrations()).ok());
+  yidi::v1::PersonRegistry registry;
+  auto* resident = registry.add_persons();
+  resident->set_id_number(ResidentId());
+  resident->set_birth_date("1960-03-03");
+  resident->set_insurance_type(yidi::v1::INSURANCE_TYPE_RESIDENT);
+  resident->set_status(yidi::v1::INSURED_STATUS_ACTIVE);
+  auto* user = registry.add_persons();
+  *user = *resident;
+  user->set_id_number(RelativeId());
+  user->set_family_account_owner_id_number(ResidentId());  // a resident has no account
+  const absl::Status seeded = SeedRegistry(**store, registry, kRegion, absl::Now());
+  EXPECT_EQ(seeded.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(seeded.message(), HasSubstr("persons[1].family_account_owner_id_number"));
+  std::error_code ignored;
+  std::filesystem::remove_all(pattern, ignored);
 }
 
 }  // namespace

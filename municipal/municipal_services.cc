@@ -6,8 +6,10 @@
 #include "common/id_number.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/collaboration_services.h"
 #include "common/ledger_service.h"
 #include "common/node_services.h"
+#include "common/reconciliation_service.h"
 #include "common/prepayment_service.h"
 #include "common/settlement_record.h"
 #include "common/settlement_validation.h"
@@ -277,7 +279,8 @@ MunicipalFilingService::MunicipalFilingService(NodeContext* context, const Munic
   };
   upload_ = std::make_unique<OutboxSender>(
       context_->store.get(), std::move(options),
-      MakeFilingUploadDelivery((*upstream)->next_address, context_->name));
+      MakeFilingUploadDelivery((*upstream)->next_address, context_->name,
+                               context_->channel_credentials));
   upload_->Start();
 }
 
@@ -418,9 +421,11 @@ std::vector<std::unique_ptr<grpc::Service>> MakeMunicipalServices(NodeContext& c
   services.push_back(std::make_unique<MunicipalPersonService>(&context, data));
   services.push_back(std::make_unique<MunicipalFilingService>(&context, data));
   services.push_back(std::make_unique<NodeDirectoryService>(&context));
+  services.push_back(std::make_unique<NodeReconciliationService>(&context));  // docs/RECONCILIATION.md
   // Back office (docs/LEDGER.md, docs/PREPAYMENT.md).
   services.push_back(std::make_unique<NodeLedgerService>(&context));
   services.push_back(std::make_unique<NodePrepaymentService>(&context));
+  for (auto& service : MakeCollaborationServices(context)) services.push_back(std::move(service));
   return services;
 }
 

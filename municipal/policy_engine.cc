@@ -169,7 +169,14 @@ absl::StatusOr<int64_t> DeductibleDue(const CompiledBenefit& benefit, const Sett
       continue;
     }
     if (per_admission && rule.from_admission > admission) continue;
-    if (per_admission) return rule.amount_fen;
+    if (per_admission) {
+      // A referred stay under a continuous episode pays only what its deductible exceeds the
+      // episode's earlier ones by (referred down: nothing) (国办 2026, POLICIES.md §1).
+      if (benefit.referral_deductible == yidi::v1::REFERRAL_DEDUCTIBLE_CONTINUOUS) {
+        return std::max<int64_t>(0, rule.amount_fen - input.episode_deductible_fen);
+      }
+      return rule.amount_fen;
+    }
     return std::max<int64_t>(0,
                              rule.amount_fen - Get(first_year, benefit.deductible_accumulator));
   }
@@ -233,6 +240,7 @@ struct PartWalk {
   PolicyOutcome& outcome;
   std::vector<int64_t>& rule_paid;  // per fund rule, over all parts
   int64_t& account_left_fen;
+  int64_t& family_left_fen;
 
   void AddDelta(int year, absl::string_view name, int64_t delta) {
     if (delta != 0) outcome.accumulator_deltas.push_back({year, name, delta});
@@ -255,6 +263,9 @@ struct PartWalk {
     const int64_t account = PayAccount(personal);
     outcome.personal_account_fen += account;
     AddDelta(part.year, kAccPersonalAccountFen, account);
+    const int64_t family = PayFamilyAccount(personal);
+    outcome.family_account_fen += family;
+    AddDelta(part.year, kAccFamilyAccountFen, family);
     for (int p = kPartInScope; p < kPartsEnd; ++p) outcome.cash_fen += personal[p];
   }
 
@@ -336,6 +347,24 @@ struct PartWalk {
     account_left_fen -= paid;
     return paid;
   }
+
+  // 门诊共济: then a relative's account, with consent only, for the parts the benefit lets it
+  // pay, within its balance (Yunnan 001 第28条).
+  int64_t PayFamilyAccount(int64_t* personal) {
+    if (!input.personal_account_consent || benefit.family_parts_mask == 0 ||
+        family_left_fen <= 0) {
+      return 0;
+    }
+    int64_t paid = 0;
+    for (int p = kPartInScope; p < kPartsEnd; ++p) {
+      if ((benefit.family_parts_mask & (1u << p)) == 0) continue;
+      const int64_t take = std::min(family_left_fen - paid, personal[p]);
+      personal[p] -= take;
+      paid += take;
+    }
+    family_left_fen -= paid;
+    return paid;
+  }
 };
 
 PersonFacts FactsOf(const SettlementInput& input) {
@@ -360,11 +389,17 @@ void CheckOutcome(const SettlementInput& input, const PolicyOutcome& outcome) {
     columns += amount;
   }
   YIDI_CHECK(columns == outcome.fund_total_fen, "fund_total is the sum of the columns");
-  YIDI_CHECK(outcome.personal_account_fen >= 0 && outcome.cash_fen >= 0,
+  YIDI_CHECK(outcome.personal_account_fen >= 0 && outcome.family_account_fen >= 0 &&
+                 outcome.cash_fen >= 0,
              "the person's parts are ≥ 0");
-  YIDI_CHECK(outcome.fund_total_fen + outcome.personal_account_fen + outcome.cash_fen ==
+  YIDI_CHECK(outcome.personal_account_fen <=
+                     std::max<int64_t>(0, input.person->personal_account_balance_fen()) &&
+                 outcome.family_account_fen <= std::max<int64_t>(0, input.family_account_balance_fen),
+             "an account pays within its balance");
+  YIDI_CHECK(outcome.fund_total_fen + outcome.personal_account_fen + outcome.family_account_fen +
+                     outcome.cash_fen ==
                  input.bill.total_fen,
-             "total = fund_total + personal_account + cash");
+             "total = fund_total + personal_account + family account + cash");
   YIDI_CHECK(outcome.deductible_applied_fen >= 0 &&
                  outcome.deductible_applied_fen <= input.bill.in_scope_fen,
              "the deductible applied is within the in-scope amount");
@@ -443,7 +478,8 @@ absl::StatusOr<PolicyOutcome> ComputeSettlement(const CompiledPolicy& policy,
   outcome.accumulator_deltas.reserve(8 + 2 * benefit->funds.size() * parts.size());
   std::vector<int64_t> rule_paid(benefit->funds.size(), 0);
   int64_t account_left = std::max<int64_t>(0, input.person->personal_account_balance_fen());
-  PartWalk walk{policy, *benefit, input, person, outcome, rule_paid, account_left};
+  int64_t family_left = std::max<int64_t>(0, input.family_account_balance_fen);
+  PartWalk walk{policy, *benefit, input, person, outcome, rule_paid, account_left, family_left};
   for (size_t i = 0; i < parts.size(); ++i) {
     const int64_t deductible = std::min(deductible_left, parts[i].bill.in_scope_fen);
     deductible_left -= deductible;
@@ -463,6 +499,12 @@ absl::StatusOr<PolicyOutcome> ComputeSettlement(const CompiledPolicy& policy,
     outcome.fund_payments.push_back({yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_PERSONAL_ACCOUNT,
                                      benefit->account_name, outcome.personal_account_fen});
   }
+  if (outcome.family_account_fen != 0) {
+    // The relative's account is an employee account: 310200 even on a resident's slip
+    // ("计入城镇职工基本医疗保险基金结算", Yunnan 001 第28条).
+    outcome.fund_payments.push_back({yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_PERSONAL_ACCOUNT,
+                                     benefit->family_account_name, outcome.family_account_fen});
+  }
   CheckOutcome(input, outcome);
   return outcome;
 }
@@ -479,10 +521,11 @@ void FillSlipAmounts(const PolicyOutcome& outcome, yidi::v1::SettlementResult* r
   result->set_medical_assistance_fen(c[yidi::v1::FUND_COLUMN_MEDICAL_ASSISTANCE]);
   result->set_other_fund_fen(c[yidi::v1::FUND_COLUMN_OTHER]);
   result->set_fund_total_fen(outcome.fund_total_fen);
-  result->set_personal_account_fen(outcome.personal_account_fen);
+  const int64_t accounts = outcome.personal_account_fen + outcome.family_account_fen;
+  result->set_personal_account_fen(accounts);
   result->set_cash_fen(outcome.cash_fen);
-  result->set_person_part_fen(outcome.personal_account_fen + outcome.cash_fen);
-  result->set_slip_fund_total_fen(outcome.fund_total_fen + outcome.personal_account_fen);
+  result->set_person_part_fen(accounts + outcome.cash_fen);
+  result->set_slip_fund_total_fen(outcome.fund_total_fen + accounts);
   result->clear_fund_payments();
   for (const FundPaymentLine& line : outcome.fund_payments) {
     auto* payment = result->add_fund_payments();

@@ -35,6 +35,9 @@ namespace yidi::municipal {
 // Accumulators not named by a benefit or a fund key (per person, insurance type and year).
 inline constexpr char kAccInScopePersonalBurdenFen[] = "in_scope_personal_burden_fen";
 inline constexpr char kAccPersonalAccountFen[] = "personal_account_fen";
+// 门诊共济: what a relative's account paid for this person (the patient's accumulator; the
+// relative's balance is debited by InsuredSettlement).
+inline constexpr char kAccFamilyAccountFen[] = "family_account_fen";
 
 // A person's accumulators of one year, by name; absent = 0. Heterogeneous lookup.
 using AccumulatorValues = std::map<std::string, int64_t, std::less<>>;
@@ -64,6 +67,14 @@ struct SettlementInput {
   // record. Not owned; REQUIRES: non-null, outlives the call.
   const yidi::v1::PersonRecord* person = nullptr;
   int age_years = 0;  // on the admission date
+  // 门诊共济: the balance of the relative's account this person may use
+  // (PersonRecord.family_account_owner_id_number); 0 = none. Used only with consent, for the
+  // benefit's family_parts_with_consent, after the person's own account.
+  int64_t family_account_balance_fen = 0;
+  // A referred stay: the deductibles the earlier stays of its episode applied
+  // (Visit.referral_from_settlement_id). Under REFERRAL_DEDUCTIBLE_CONTINUOUS the stay's own
+  // deductible is reduced by it, never below 0.
+  int64_t episode_deductible_fen = 0;
 };
 
 // SettlementResult's fund columns, indexed by FundColumn number (index 0 unused).
@@ -85,9 +96,11 @@ struct PolicyOutcome {
   int64_t deductible_applied_fen = 0;
   ColumnAmounts column_fen{};  // what each FundColumn paid
   int64_t fund_total_fen = 0;  // the columns' sum, without the personal account
-  int64_t personal_account_fen = 0;
+  int64_t personal_account_fen = 0;  // the person's own account
+  int64_t family_account_fen = 0;    // a relative's account (门诊共济)
   int64_t cash_fen = 0;
-  // ＃参保地基金 lines: one per fund rule that paid, in chain order, then the personal account.
+  // ＃参保地基金 lines: one per fund rule that paid, in chain order, then the personal account,
+  // then the relative's account.
   std::vector<FundPaymentLine> fund_payments;
   // What this settlement adds, per year and name: never zero, each (year, name) once.
   std::vector<AccumulatorDelta> accumulator_deltas;
@@ -112,8 +125,8 @@ absl::StatusOr<PolicyOutcome> ComputeSettlement(const CompiledPolicy& policy,
                                                 const SettlementInput& input,
                                                 const YearlyAccumulators& accumulators);
 
-// Writes the outcome into a slip: deductible, every fund column, fund_total, personal_account,
-// cash, person_part, slip_fund_total and fund_payments (replaced).
+// Writes the outcome into a slip: deductible, every fund column, fund_total, personal_account
+// (the own and a relative's account together: acct_pay), cash, person_part, slip_fund_total and fund_payments (replaced).
 void FillSlipAmounts(const PolicyOutcome& outcome, yidi::v1::SettlementResult* result);
 
 }  // namespace yidi::municipal

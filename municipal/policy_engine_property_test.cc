@@ -205,6 +205,18 @@ yidi::v1::PolicyConfig RandomPolicy(Rng& rng) {
                                                  : yidi::v1::DEDUCTIBLE_PERIOD_YEAR);
     RandomDeductibles(rng, benefit, per_admission);
     RandomChain(rng, benefit, type, k.id, shared_critical_illness);
+    // 门诊共济 parts on outpatient and chronic benefits; a continuous referral deductible on
+    // inpatient ones (docs/POLICY.md §3.2, §3.6).
+    if (k.kind != yidi::v1::BENEFIT_KIND_INPATIENT) {
+      for (int part = yidi::v1::BILL_PART_IN_SCOPE; part <= yidi::v1::BILL_PART_SELF_PAY; ++part) {
+        if (Chance(rng, 50)) {
+          benefit->mutable_personal_account()->add_family_parts_with_consent(
+              static_cast<yidi::v1::BillPart>(part));
+        }
+      }
+    } else if (Chance(rng, 50)) {
+      benefit->set_referral_deductible(yidi::v1::REFERRAL_DEDUCTIBLE_CONTINUOUS);
+    }
   }
   return policy;
 }
@@ -257,6 +269,8 @@ SettlementInput RandomInput(Rng& rng, const yidi::v1::PersonRecord& person) {
                              : admission;
   input.chronic_disease_code = Chance(rng, 50) ? "I10" : "E11.9";
   input.personal_account_consent = Chance(rng, 50);
+  input.family_account_balance_fen = Chance(rng, 30) ? Amount(rng, 500'000) : 0;
+  input.episode_deductible_fen = Chance(rng, 20) ? Amount(rng, 200'000) : 0;
   input.person = &person;
   input.age_years = static_cast<int>(Uniform(rng, 0, 100));
   return input;
@@ -317,8 +331,11 @@ void CheckOne(const SettlementInput& input, const PolicyOutcome& o) {
   ASSERT_LE(o.column_fen[yidi::v1::FUND_COLUMN_POOLED_FUND] +
                 o.column_fen[yidi::v1::FUND_COLUMN_LARGE_EXPENSE],
             input.bill.in_scope_fen - o.deductible_applied_fen);
-  ASSERT_LE(o.fund_total_fen + o.personal_account_fen, input.bill.total_fen);
+  ASSERT_LE(o.fund_total_fen + o.personal_account_fen + o.family_account_fen,
+            input.bill.total_fen);
   ASSERT_LE(o.personal_account_fen, input.person->personal_account_balance_fen());
+  ASSERT_LE(o.family_account_fen, input.family_account_balance_fen);
+  if (!input.personal_account_consent) ASSERT_EQ(o.family_account_fen, 0);
 }
 
 TEST(PolicyEnginePropertyTest, RandomPoliciesPersonsAndBills) {

@@ -741,5 +741,135 @@ TEST(EdgeTest, FillSlipAmountsPassesTheSlipIdentities) {
   EXPECT_EQ(slip.fund_payments_size(), 4);  // pooled, large expense, civil servant, account
 }
 
+// ---------------------------------------------------------------------------------------------
+// 门诊共济: a relative's (授权人's) account (RULES.md 3.13; Yunnan 001 第28条).
+
+TEST(FamilyAccountTest, Case43RelativesAccountPaysAfterTheOwnAccount) {
+  // As case 24 (outpatient O at level 2: deductible 500, pooled (700 − 500) × 55% = 110), with
+  // consent, the own balance 300 and a relative's balance 1 000. Left to the person: in scope
+  // 590, class B 50, self-pay 50. The own account (every part) pays 300 of the in-scope part;
+  // the relative's (in scope, class B, self-pay) pays 290 + 50 + 50 = 390; cash 0. The slip's
+  // personal account is 300 + 390 = 690, in two ＃参保地基金 lines (310200 both).
+  auto person = Person();
+  person.set_personal_account_balance_fen(Yuan(300));
+  SettlementInput input =
+      Input(person, BillO(), yidi::v1::HOSPITAL_LEVEL_2, yidi::v1::MEDICAL_TYPE_OUTPATIENT);
+  input.personal_account_consent = true;
+  input.family_account_balance_fen = Yuan(1000);
+  const PolicyOutcome o = Compute(Employee(), input);
+  ExpectAmounts(o, {.deductible = Yuan(500), .pooled = Yuan(110),
+                    .personal_account = Yuan(300), .cash = 0});
+  EXPECT_EQ(o.family_account_fen, Yuan(390));
+  EXPECT_EQ(Delta(o, 2026, kAccFamilyAccountFen), Yuan(390));
+  EXPECT_EQ(Delta(o, 2026, kAccPersonalAccountFen), Yuan(300));
+  yidi::v1::SettlementResult slip;
+  FillSlipAmounts(o, &slip);
+  EXPECT_EQ(slip.personal_account_fen(), Yuan(690));
+  EXPECT_EQ(slip.cash_fen(), 0);
+  ASSERT_EQ(slip.fund_payments_size(), 3);
+  EXPECT_EQ(slip.fund_payments(2).fund_payment_type(),
+            yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_PERSONAL_ACCOUNT);
+  EXPECT_EQ(slip.fund_payments(2).amount_fen(), Yuan(390));
+  EXPECT_THAT(slip.fund_payments(2).name(), HasSubstr("门诊共济"));
+}
+
+TEST(FamilyAccountTest, Case44WithoutConsentOrOnAStayTheRelativesAccountPaysNothing) {
+  // Without consent: pooled 110, cash 690, neither account pays. An inpatient stay (bill A,
+  // level 3) with consent: the inpatient benefit has no family parts: pooled 7 200, the own
+  // account (balance 0) nothing, cash 4 800.
+  auto person = Person();
+  SettlementInput input =
+      Input(person, BillO(), yidi::v1::HOSPITAL_LEVEL_2, yidi::v1::MEDICAL_TYPE_OUTPATIENT);
+  input.family_account_balance_fen = Yuan(1000);
+  PolicyOutcome o = Compute(Employee(), input);
+  ExpectAmounts(o, {.deductible = Yuan(500), .pooled = Yuan(110), .cash = Yuan(690)});
+  EXPECT_EQ(o.family_account_fen, 0);
+  SettlementInput stay = Input(person, BillA());
+  stay.personal_account_consent = true;
+  stay.family_account_balance_fen = Yuan(1000);
+  o = Compute(Employee(), stay);
+  ExpectAmounts(o, {.deductible = Yuan(1000), .pooled = Yuan(7200), .cash = Yuan(4800)});
+  EXPECT_EQ(o.family_account_fen, 0);
+}
+
+TEST(FamilyAccountTest, Case45ResidentUsesAnEmployeesAccountWithinItsBalance) {
+  // A resident's outpatient O at level 3: deductible 200, pooled (700 − 200) × 50% = 250; the
+  // in-scope burden 450. The employee relative's account may pay the in-scope part only:
+  // balance 300 → 300, cash 800 − 250 − 300 = 250; balance 1 000 → 450, cash 100 (class B
+  // 50 + self-pay 50). The line is 310200: "计入城镇职工基本医疗保险基金结算".
+  const auto person = Person(yidi::v1::PERSON_TYPE_RESIDENT_ORDINARY);
+  SettlementInput input =
+      Input(person, BillO(), yidi::v1::HOSPITAL_LEVEL_3, yidi::v1::MEDICAL_TYPE_OUTPATIENT);
+  input.personal_account_consent = true;
+  input.family_account_balance_fen = Yuan(300);
+  PolicyOutcome o = Compute(Resident(), input);
+  ExpectAmounts(o, {.deductible = Yuan(200), .pooled = Yuan(250), .cash = Yuan(250)});
+  EXPECT_EQ(o.family_account_fen, Yuan(300));
+  ASSERT_EQ(o.fund_payments.size(), 2u);
+  EXPECT_EQ(o.fund_payments[1].fund_payment_type,
+            yidi::v1::FUND_PAYMENT_TYPE_EMPLOYEE_PERSONAL_ACCOUNT);
+  input.family_account_balance_fen = Yuan(1000);
+  o = Compute(Resident(), input);
+  ExpectAmounts(o, {.deductible = Yuan(200), .pooled = Yuan(250), .cash = Yuan(100)});
+  EXPECT_EQ(o.family_account_fen, Yuan(450));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A referral episode's deductible (国办 2026 measures, POLICIES.md §1).
+
+TEST(ReferralTest, Case46ReferredUpPaysOnlyTheDifference) {
+  // The episode's first stay at level 1 applied 200. Referred up to level 3, bill A, first
+  // admission of the year: 1 000 − 200 = 800; pooled (10 000 − 800) × 80% = 7 360; cash
+  // 12 000 − 7 360 = 4 640. As the year's second admission (later-admission rule 500):
+  // 500 − 200 = 300; pooled 9 700 × 80% = 7 760; cash 4 240.
+  const auto person = Person();
+  SettlementInput input = Input(person, BillA());
+  input.episode_deductible_fen = Yuan(200);
+  ExpectAmounts(Compute(Employee(), input),
+                {.deductible = Yuan(800), .pooled = Yuan(7360), .cash = Yuan(4640)});
+  ExpectAmounts(Compute(Employee(), input, {{2026, {{"admissions:inpatient", 1}}}}),
+                {.deductible = Yuan(300), .pooled = Yuan(7760), .cash = Yuan(4240)});
+}
+
+TEST(ReferralTest, Case47ReferredDownPaysNoNewDeductible) {
+  // The episode applied 1 000 at level 3; referred down to level 1 (due 200): nothing.
+  // Bill A at level 1: pooled 10 000 × 90% = 9 000; cash 3 000. The admission still counts.
+  const auto person = Person();
+  SettlementInput input = Input(person, BillA(), yidi::v1::HOSPITAL_LEVEL_1);
+  input.episode_deductible_fen = Yuan(1000);
+  const PolicyOutcome o = Compute(Employee(), input);
+  ExpectAmounts(o, {.deductible = 0, .pooled = Yuan(9000), .cash = Yuan(3000)});
+  EXPECT_EQ(Delta(o, 2026, "admissions:inpatient"), 1);
+  EXPECT_EQ(Delta(o, 2026, "deductible_fen:inpatient"), 0);
+}
+
+TEST(ReferralTest, Case48APolicyWithoutContinuityChargesANewDeductible) {
+  // The resident policy keeps REFERRAL_DEDUCTIBLE_NEW: as case 36 at level 1 whatever the
+  // episode paid: deductible 100, pooled 49 900 × 90% = 44 910, cash 15 090.
+  const auto person = Person(yidi::v1::PERSON_TYPE_RESIDENT_ORDINARY);
+  SettlementInput input = Input(person, BillR(), yidi::v1::HOSPITAL_LEVEL_1);
+  input.episode_deductible_fen = Yuan(600);
+  ExpectAmounts(Compute(Resident(), input),
+                {.deductible = Yuan(100), .pooled = Yuan(44910), .cash = Yuan(15090)});
+}
+
+TEST(ReferralTest, PolicyRefusesContinuityOutsideInpatientAndFamilyPartsOnAStay) {
+  auto config = ParsePolicy(kEmployeePolicyText);
+  for (auto& benefit : *config.mutable_benefits()) {
+    if (benefit.kind() == yidi::v1::BENEFIT_KIND_OUTPATIENT) {
+      benefit.set_referral_deductible(yidi::v1::REFERRAL_DEDUCTIBLE_CONTINUOUS);
+    }
+  }
+  auto compiled = CompiledPolicy::Compile(config);
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(compiled.status().message(), HasSubstr("referral_deductible"));
+  config = ParsePolicy(kEmployeePolicyText);
+  config.mutable_benefits(0)->mutable_personal_account()->add_family_parts_with_consent(
+      yidi::v1::BILL_PART_IN_SCOPE);
+  compiled = CompiledPolicy::Compile(config);
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(compiled.status().message(), HasSubstr("门诊共济"));
+}
+
 }  // namespace
 }  // namespace yidi::municipal

@@ -26,6 +26,8 @@ namespace yidi::municipal::testing {
 //   personal account: in scope always; class-B co-pay and self-pay with consent
 //   outpatient: deductible 500 a year; L1 60%, L2 55%, L3 50% (retired 70/65/60%); cap 3 000;
 //     the account (门诊共济) for every part with consent
+//   a relative's account (门诊共济, outpatient, with consent): in scope, class B, self-pay
+//   referred stays: the episode's deductibles count (REFERRAL_DEDUCTIBLE_CONTINUOUS)
 //   chronic I10: no deductible, 80%, cap 2 000; E11.9: deductible 100 a year, 70%, cap 1 500
 //   remote care: referred/emergency −10, other temporary −20, unfiled −35 but not below 50%
 inline constexpr char kEmployeePolicyText[] = R"pb(
@@ -47,6 +49,7 @@ inline constexpr char kEmployeePolicyText[] = R"pb(
     id: "inpatient"
     kind: BENEFIT_KIND_INPATIENT
     deductible_period: DEDUCTIBLE_PERIOD_ADMISSION
+    referral_deductible: REFERRAL_DEDUCTIBLE_CONTINUOUS
     deductibles { levels: HOSPITAL_LEVEL_1 from_admission: 2 amount_fen: 10000 }
     deductibles { levels: HOSPITAL_LEVEL_1 amount_fen: 20000 }
     deductibles { levels: HOSPITAL_LEVEL_2 from_admission: 2 amount_fen: 25000 }
@@ -135,6 +138,7 @@ inline constexpr char kEmployeePolicyText[] = R"pb(
     personal_account {
       parts_with_consent: [BILL_PART_IN_SCOPE, BILL_PART_CLASS_B_COPAY, BILL_PART_OVER_CAP,
                            BILL_PART_SELF_PAY]
+      family_parts_with_consent: [BILL_PART_IN_SCOPE, BILL_PART_CLASS_B_COPAY, BILL_PART_SELF_PAY]
     }
   }
   benefits {
@@ -176,7 +180,8 @@ inline constexpr char kEmployeePolicyText[] = R"pb(
 //     share it): ordinary persons from 10 000 at 60%, from 50 000 65%, from 100 000 75%, cap
 //     300 000; 特困 and 低保 from 5 000 at 65%, from 50 000 70%, from 100 000 80%, no cap
 //   medical assistance: 特困 80%, 低保 70%, cap 50 000
-//   outpatient: deductible L1 none, else 200 a year; 50%; cap 800
+//   outpatient: deductible L1 none, else 200 a year; 50%; cap 800; an employee relative's
+//     account (门诊共济) for the in-scope burden, with consent
 //   chronic I10: no deductible, 60%, cap 1 000, then critical illness
 inline constexpr char kResidentPolicyText[] = R"pb(
   insured_region: "530100"
@@ -251,6 +256,7 @@ inline constexpr char kResidentPolicyText[] = R"pb(
       annual_cap_fen: 80000
       schedules { ratio_bp: 5000 }
     }
+    personal_account { family_parts_with_consent: BILL_PART_IN_SCOPE }
   }
   benefits {
     id: "chronic_hypertension"

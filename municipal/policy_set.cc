@@ -301,6 +301,29 @@ absl::Status CompileAccount(const std::string& field, const yidi::v1::Benefit& s
   }
   benefit->account_parts_consent_mask &= ~benefit->account_parts_mask;
   benefit->account_name = "职工基本医疗保险个人账户";
+  for (int part : use.family_parts_with_consent()) {
+    if (part < yidi::v1::BILL_PART_IN_SCOPE || part > yidi::v1::BILL_PART_SELF_PAY) {
+      return Invalid(absl::StrCat(field, ".personal_account.family_parts_with_consent"),
+                     absl::StrCat("bill part ", part, " is unspecified or unknown"));
+    }
+    benefit->family_parts_mask |= 1u << part;
+  }
+  // 门诊共济 is outpatient mutual aid (Yunnan 001 第28条): never an inpatient stay's account.
+  if (benefit->family_parts_mask != 0 && source.kind() == yidi::v1::BENEFIT_KIND_INPATIENT) {
+    return Invalid(absl::StrCat(field, ".personal_account.family_parts_with_consent"),
+                   "a relative's account (门诊共济) pays outpatient and chronic care only");
+  }
+  benefit->family_account_name = "职工基本医疗保险个人账户（门诊共济）";
+  if (source.referral_deductible() != yidi::v1::REFERRAL_DEDUCTIBLE_NEW &&
+      source.referral_deductible() != yidi::v1::REFERRAL_DEDUCTIBLE_CONTINUOUS) {
+    return Invalid(absl::StrCat(field, ".referral_deductible"), "unknown value");
+  }
+  if (source.referral_deductible() == yidi::v1::REFERRAL_DEDUCTIBLE_CONTINUOUS &&
+      source.kind() != yidi::v1::BENEFIT_KIND_INPATIENT) {
+    return Invalid(absl::StrCat(field, ".referral_deductible"),
+                   "a referral episode's deductible applies to inpatient benefits only");
+  }
+  benefit->referral_deductible = source.referral_deductible();
   return absl::OkStatus();
 }
 

@@ -102,6 +102,12 @@ struct CompiledBenefit {
   uint32_t account_parts_mask = 0;          // bit per BillPart
   uint32_t account_parts_consent_mask = 0;  // bit per BillPart, with consent only
   std::string account_name;
+  // 门诊共济: the parts a relative's (授权人's) account may pay, with consent (outpatient and
+  // chronic benefits only), and the name of its ＃参保地基金 line.
+  uint32_t family_parts_mask = 0;
+  std::string family_account_name;
+  // Inpatient: whether a referred stay's episode deductibles count (REFERRAL_DEDUCTIBLE_*).
+  yidi::v1::ReferralDeductible referral_deductible = yidi::v1::REFERRAL_DEDUCTIBLE_NEW;
 };
 
 // A validated policy, compiled. Immutable.

@@ -40,6 +40,7 @@
 #include "absl/strings/str_join.h"
 #include "common/config.h"
 #include "common/grpc_status.h"
+#include "tests/testing/test_certificates.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -256,6 +257,8 @@ absl::StatusOr<yidi::v1::NodeConfig> LoadDemoConfig(const std::string& name) {
       reflection->SetString(&config, field, yidi::ResolvePath(DemoDir(), value));
     }
   }
+  // Mutual TLS with the test process's CA (tests/testing/test_certificates.h).
+  yidi::testing::UseProcessCertificate(&config);
   return config;
 }
 
@@ -401,7 +404,9 @@ class Mesh {
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
     auto& channel = channels_[address];
-    if (channel == nullptr) channel = yidi::MakeChannel(address);
+    if (channel == nullptr) {
+      channel = yidi::MakeChannel(address, yidi::testing::ProcessOperatorCredentials());
+    }
     return channel;
   }
 
@@ -599,7 +604,8 @@ class FilingE2eTest : public ::testing::Test {
   // yidictl against `node`; its exit code and output.
   static CommandResult Yidictl(const std::string& node, const std::vector<std::string>& args) {
     std::vector<std::string> argv = {YidictlPath(), "--target=" + mesh_->Address(node),
-                                     absl::StrCat("--deadline_ms=", kCallDeadlineMs)};
+                                     absl::StrCat("--deadline_ms=", kCallDeadlineMs),
+                                     "--tls_dir=" + yidi::testing::ProcessCertDir()};
     argv.insert(argv.end(), args.begin(), args.end());
     auto result = RunCommand(argv, absl::StrCat(mesh_->root(), "/logs/yidictl.out"));
     EXPECT_TRUE(result.ok()) << result.status();

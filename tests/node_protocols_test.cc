@@ -32,8 +32,7 @@ grpc::ByteBuffer Serialize(const google::protobuf::Message& message) {
 
 // Sends one list_services request over the bidi reflection stream through a generic stub and
 // returns the service names, or the failure.
-absl::StatusOr<std::set<std::string>> ListServices(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+absl::StatusOr<std::set<std::string>> ListServices(std::shared_ptr<grpc::Channel> channel) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
@@ -92,8 +91,9 @@ InProcessMesh* NodeProtocolsTest::mesh_ = nullptr;
 
 TEST_F(NodeProtocolsTest, EveryNodeAnswersHealthChecks) {
   for (const NodeId& node : mesh_->Nodes()) {
+    // Any certificate of the agencies' CA may probe health (a load balancer's, here).
     auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(mesh_->Address(node), grpc::InsecureChannelCredentials()));
+        mesh_->ChannelAs(node, "yidi://operator/probe?role=auditor"));
     grpc::ClientContext context;
     context.set_deadline(Deadline());
     grpc::health::v1::HealthCheckRequest request;  // "" = the server as a whole
@@ -106,12 +106,13 @@ TEST_F(NodeProtocolsTest, EveryNodeAnswersHealthChecks) {
 
 TEST_F(NodeProtocolsTest, EveryNodeListsItsServicesByReflection) {
   for (const NodeId& node : mesh_->Nodes()) {
-    auto services = ListServices(mesh_->Address(node));
+    auto services = ListServices(mesh_->ChannelAs(node, "yidi://operator/probe?role=auditor"));
     ASSERT_TRUE(services.ok()) << NameOf(node) << ": " << services.status();
     EXPECT_THAT(*services, ::testing::IsSupersetOf({"yidi.v1.SettlementService",
                                                     "yidi.v1.PersonService",
                                                     "yidi.v1.FilingService",
                                                     "yidi.v1.DirectoryService",
+                                                    "yidi.v1.AuditLogService",
                                                     "grpc.health.v1.Health"}))
         << NameOf(node);
   }

@@ -52,6 +52,7 @@
 #include "absl/strings/str_join.h"
 #include "common/config.h"
 #include "common/grpc_status.h"
+#include "tests/testing/test_certificates.h"
 #include "common/settlement_validation.h"
 #include "common/store/mysql_store.h"
 #include "common/store/store.h"
@@ -304,6 +305,8 @@ absl::StatusOr<yidi::v1::NodeConfig> LoadDemoConfig(const std::string& name) {
       reflection->SetString(&config, field, yidi::ResolvePath(DemoDir(), value));
     }
   }
+  // Mutual TLS with the test process's CA (tests/testing/test_certificates.h).
+  yidi::testing::UseProcessCertificate(&config);
   return config;
 }
 
@@ -547,7 +550,9 @@ class Mesh {
   std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
     std::lock_guard<std::mutex> lock(channels_mutex_);
     auto& channel = channels_[address];
-    if (channel == nullptr) channel = yidi::MakeChannel(address);
+    if (channel == nullptr) {
+      channel = yidi::MakeChannel(address, yidi::testing::ProcessOperatorCredentials());
+    }
     return channel;
   }
 

@@ -17,6 +17,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/routing.h"
+#include "common/security.h"
 #include "common/status_macros.h"
 #include "municipal/insured_registry.h"
 #include "municipal/municipal_services.h"
@@ -149,6 +150,13 @@ absl::StatusOr<std::unique_ptr<InProcessMesh>> InProcessMesh::Start(Options opti
 
   auto mesh = std::unique_ptr<InProcessMesh>(new InProcessMesh(options.now));
   ASSIGN_OR_RETURN(mesh->data_dir_, MakeTempDir());
+  mesh->plaintext_ = options.plaintext;
+  std::shared_ptr<grpc::ChannelCredentials> harness_credentials;
+  if (!options.plaintext) {
+    ASSIGN_OR_RETURN(mesh->ca_, TestCertificateAuthority::Create("Yidi in-process mesh CA"));
+    ASSIGN_OR_RETURN(TlsFiles harness, mesh->ca_->Issue(kHarnessIdentity));
+    harness_credentials = MakeChannelCredentials(harness);
+  }
   RETURN_IF_ERROR(
       LoadTextProtoFile(absl::StrCat(DemoDir(), "/directory.textproto"), &mesh->directory_));
 
@@ -171,7 +179,21 @@ absl::StatusOr<std::unique_ptr<InProcessMesh>> InProcessMesh::Start(Options opti
         options.file_databases
             ? absl::StrCat("sqlite://", mesh->data_dir_, "/", FileStemOf(node->id), ".db")
             : std::string("sqlite::memory:"));
-    node->channel = MakeChannel(node->address);
+    node->config.set_plaintext(false);
+    node->config.clear_security();
+    if (options.plaintext) {
+      node->config.mutable_security()->set_allow_plaintext(true);
+    } else {
+      ASSIGN_OR_RETURN(TlsFiles files,
+                       mesh->ca_->Issue(NodeIdentityUri(node->id.kind, node->id.region)));
+      const std::string stem = FileStemOf(node->id);
+      RETURN_IF_ERROR(mesh->ca_->Write(files, mesh->data_dir_, stem));
+      auto* security = node->config.mutable_security();
+      security->set_cert_file(absl::StrCat(mesh->data_dir_, "/", stem, ".crt"));
+      security->set_key_file(absl::StrCat(mesh->data_dir_, "/", stem, ".key"));
+      security->set_ca_file(absl::StrCat(mesh->data_dir_, "/ca.crt"));
+    }
+    node->channel = MakeChannel(node->address, harness_credentials);
     node->settlement = yidi::v1::SettlementService::NewStub(node->channel);
     node->person = yidi::v1::PersonService::NewStub(node->channel);
     node->filing = yidi::v1::FilingService::NewStub(node->channel);
@@ -227,7 +249,7 @@ absl::Status InProcessMesh::BuildAndServe(Node& node) {
   }
   std::vector<grpc::Service*> raw;
   for (auto& service : node.services) raw.push_back(service.get());
-  ASSIGN_OR_RETURN(node.server, NodeServer::Start(node.address, raw, node.config.server_threads()));
+  ASSIGN_OR_RETURN(node.server, NodeServer::Start(*node.context, raw));
   return absl::OkStatus();
 }
 
@@ -278,6 +300,14 @@ yidi::v1::DirectoryService::Stub& InProcessMesh::Directory(const NodeId& node) {
 }
 
 NodeContext* InProcessMesh::Context(const NodeId& node) { return Find(node).context.get(); }
+
+std::shared_ptr<grpc::Channel> InProcessMesh::ChannelAs(const NodeId& node,
+                                                        absl::string_view identity_uri) {
+  if (plaintext_) return MakeChannel(Find(node).address);
+  auto files = ca_->Issue(identity_uri);
+  YIDI_CHECK(files.ok(), "the test CA issues any identity");
+  return MakeChannel(Find(node).address, MakeChannelCredentials(*files));
+}
 
 bool InProcessMesh::IsRunning(const NodeId& node) const { return Find(node).server != nullptr; }
 

@@ -3,8 +3,13 @@
 // at start, one SQLite file per node in a private temp folder, and one shared FakeClock set
 // to 2026-11-23 10:00 CST. Nodes are built exactly as the binaries build them
 // (MakeNodeContext + Make*Services + NodeServer::Start), from the demo configuration files
-// with only the addresses and database files changed. A node can be stopped and restarted on
-// the same port and database file, to simulate a hop that is down.
+// with only the addresses, database files and certificates changed. A node can be stopped and
+// restarted on the same port and database file, to simulate a hop that is down.
+//
+// Every link uses mutual TLS (docs/SECURITY.md): the mesh makes a throwaway CA and a
+// certificate for every node at start. The stubs below present an operator certificate with
+// role admin and no region (yidi://operator/harness?role=admin), which the authorization
+// table admits everywhere; ChannelAs() gives a channel with any other identity.
 //
 // Thread safety: the stubs may be used from any thread at once (gRPC stubs are thread-safe).
 // Start, StopNode, RestartNode and destruction must not race each other or a call that uses
@@ -25,6 +30,7 @@
 #include "common/clock.h"
 #include "common/node.h"
 #include "grpcpp/grpcpp.h"
+#include "tests/testing/test_certificates.h"
 #include "yidi/v1/directory.grpc.pb.h"
 #include "yidi/v1/filing.grpc.pb.h"
 #include "yidi/v1/person.grpc.pb.h"
@@ -70,6 +76,8 @@ class InProcessMesh {
     bool file_databases = true;
     // Worker threads per node server (0 = gRPC's default).
     int server_threads = 0;
+    // true: every node runs plaintext (security.allow_plaintext) and trusts every caller.
+    bool plaintext = false;
   };
 
   // Starts all 8 demo nodes. UNAVAILABLE when a port cannot be bound; the config errors of
@@ -101,6 +109,16 @@ class InProcessMesh {
   yidi::v1::PersonService::Stub& Person(const NodeId& node);
   yidi::v1::FilingService::Stub& Filing(const NodeId& node);
   yidi::v1::DirectoryService::Stub& Directory(const NodeId& node);
+
+  // The identity of the stubs above.
+  static constexpr absl::string_view kHarnessIdentity = "yidi://operator/harness?role=admin";
+
+  // A new channel to `node` presenting a fresh certificate for `identity_uri` (e.g.
+  // "yidi://institution/H36010000001"), signed by the mesh's CA; plaintext when the mesh is.
+  std::shared_ptr<grpc::Channel> ChannelAs(const NodeId& node, absl::string_view identity_uri);
+  // The mesh's CA (to issue expired certificates and the like); nullptr when plaintext.
+  TestCertificateAuthority* ca() { return ca_.get(); }
+  bool plaintext() const { return plaintext_; }
 
   // The running node's context (store, config, directory), or nullptr when stopped. For
   // white-box checks such as reading the insured node's accumulators.
@@ -135,6 +153,8 @@ class InProcessMesh {
   const Node& Find(const NodeId& node) const;
 
   FakeClock clock_;
+  bool plaintext_ = false;
+  std::shared_ptr<TestCertificateAuthority> ca_;
   std::string data_dir_;
   yidi::v1::Directory directory_;
   std::vector<std::unique_ptr<Node>> nodes_;

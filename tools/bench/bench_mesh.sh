@@ -25,6 +25,12 @@ TARGET="127.0.0.1:17500"
 DATA="${REPO}/var/bench"
 LOAD=("${BUILD_DIR}/tools/bench/yidi-load" --requests="${REQUESTS}" --concurrency="${CONCURRENCY}"
       --templates="${TEMPLATE}" --warmup=1000)
+# The mesh is mutual TLS: the load presents the template's hospital certificate (deploy/certs.sh,
+# run by mesh.sh start). The bare relay chain stays plaintext.
+CERTS="${REPO}/var/certs"
+INSTITUTION="$(sed -n 's/^[[:space:]]*institution_code:[[:space:]]*"\(.*\)".*/\1/p' "${TEMPLATE}" | head -n 1)"
+TLS=(--tls_cert="${CERTS}/institution_${INSTITUTION}.crt"
+     --tls_key="${CERTS}/institution_${INSTITUTION}.key" --tls_ca="${CERTS}/ca.crt")
 
 rm -rf "${DATA}"
 "${REPO}/deploy/mesh.sh" stop --data "${DATA}" >/dev/null 2>&1 || true
@@ -32,7 +38,7 @@ trap '"${REPO}/deploy/mesh.sh" stop --data "${DATA}" >/dev/null 2>&1 || true' EX
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== mesh (8 nodes, 5 hops per settlement, SQLite WAL at every hop)"
 YIDI_LOG_LEVEL=warning "${REPO}/deploy/mesh.sh" start --data "${DATA}" >/dev/null
-mesh_line="$("${LOAD[@]}" --target="${TARGET}" | tee /dev/stderr | grep '^RESULT')"
+mesh_line="$("${LOAD[@]}" "${TLS[@]}" --target="${TARGET}" | tee /dev/stderr | grep '^RESULT')"
 "${REPO}/deploy/mesh.sh" stop --data "${DATA}" >/dev/null
 echo "== bare relay chain (5 hops, no work at any hop)"
 chain_line="$("${REPO}/tools/bench/relay_chain.sh" "${LOAD[@]:1}" | tee /dev/stderr | grep '^RESULT')"

@@ -50,6 +50,11 @@ ABSL_FLAG(int64_t, deadline_ms, 5000, "deadline of each call");
 ABSL_FLAG(int64_t, warmup, 500, "calls made first and not counted");
 ABSL_FLAG(std::string, method, "settle", "settle or presettle");
 ABSL_FLAG(int64_t, max_seconds, 120, "overall limit; calls still missing then count as unfinished");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate to present (mutual TLS, docs/SECURITY.md): a hospital's, e.g. "
+          "var/certs/institution_H50000000001.crt; empty with --tls_key/--tls_ca = plaintext");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle to trust");
 
 namespace yidi::bench {
 namespace {
@@ -421,8 +426,30 @@ int RunLoad() {
   // The HTTP proxy is off so that an environment variable can never reroute loopback traffic.
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  const std::string tls_files[3] = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                    absl::GetFlag(FLAGS_tls_ca)};
+  if (!tls_files[0].empty() || !tls_files[1].empty() || !tls_files[2].empty()) {
+    std::string pem[3];
+    for (int i = 0; i < 3; ++i) {
+      std::ifstream in(tls_files[i], std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      pem[i] = text.str();
+      if (!in || pem[i].empty()) {
+        std::fprintf(stderr, "yidi-load: cannot read %s (--tls_cert, --tls_key and --tls_ca "
+                     "go together)\n", tls_files[i].c_str());
+        return 2;
+      }
+    }
+    grpc::SslCredentialsOptions options;
+    options.pem_cert_chain = pem[0];
+    options.pem_private_key = pem[1];
+    options.pem_root_certs = pem[2];
+    credentials = grpc::SslCredentials(options);
+  }
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(config.target, grpc::InsecureChannelCredentials(), arguments);
+      grpc::CreateCustomChannel(config.target, credentials, arguments);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
     std::fprintf(stderr, "yidi-load: cannot connect to %s\n", config.target.c_str());
     return 1;

@@ -38,6 +38,10 @@ struct Command {
 bool RegisterCommand(Command command);
 const std::vector<Command>& Commands();
 
+// A channel to another node than --target (e.g. --national_target), presenting the same
+// certificate as the main channel (--identity / --tls_* / --plaintext).
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+
 // A client context with the --deadline_ms deadline.
 std::unique_ptr<grpc::ClientContext> MakeContext();
 

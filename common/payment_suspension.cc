@@ -5,23 +5,12 @@
 
 #include "common/clock.h"
 #include "common/directory.h"
+#include "common/settlement_validation.h"
 #include "common/status_macros.h"
 #include "common/transfer_obligations.h"
 
 namespace yidi {
 namespace {
-
-bool IsInpatient(yidi::v1::MedicalType type) {
-  switch (type) {
-    case yidi::v1::MEDICAL_TYPE_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_TRAUMA_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_REFERRED_OUT_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 

@@ -306,4 +306,16 @@ absl::Status CheckSlipIdentities(const yidi::v1::SettlementResult& r) {
   return absl::OkStatus();
 }
 
+bool IsInpatient(yidi::v1::MedicalType type) {
+  switch (type) {
+    case yidi::v1::MEDICAL_TYPE_INPATIENT:
+    case yidi::v1::MEDICAL_TYPE_TRAUMA_INPATIENT:
+    case yidi::v1::MEDICAL_TYPE_REFERRED_OUT_INPATIENT:
+    case yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace yidi

@@ -31,6 +31,10 @@ absl::Status ValidateCorrectRequest(const yidi::v1::CorrectRequest& request,
 // part has the sign of the total (all ≥ 0, or all ≤ 0 on a reversal).
 absl::Status CheckFeeSplit(const yidi::v1::FeeSplit& split);
 
+// True for the medical types of a stay (住院: inpatient, trauma, referred-out, emergency
+// inpatient): bills summarised by fee category, admission rules, suspensions.
+bool IsInpatient(yidi::v1::MedicalType type);
+
 // The slip identities (RULES.md 3.10; docs/API.md):
 //   total = in_scope + class_b_copay + over_cap + self_pay
 //   fund_total = sum of the fund columns;  total = fund_total + personal_account + cash

@@ -42,17 +42,6 @@ const yidi::v1::CatalogueItem* CatalogueIndex::Find(absl::string_view item_code)
   return it == items_.end() ? nullptr : &it->second;
 }
 
-bool IsInpatient(yidi::v1::MedicalType type) {
-  switch (type) {
-    case yidi::v1::MEDICAL_TYPE_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_TRAUMA_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_REFERRED_OUT_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT:
-      return true;
-    default:
-      return false;
-  }
-}
 
 FeeSplit ClassifyLine(const yidi::v1::CatalogueItem& item, const yidi::v1::FeeLine& line) {
   FeeSplit split;

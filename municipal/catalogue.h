@@ -31,8 +31,6 @@ class CatalogueIndex {
   absl::flat_hash_map<std::string, yidi::v1::CatalogueItem> items_;
 };
 
-// True for the medical types whose bills are summarised by fee category (住院).
-bool IsInpatient(yidi::v1::MedicalType type);
 
 // Splits one line. REQUIRES: the line's amount is consistent with quantity × unit price.
 yidi::v1::FeeSplit ClassifyLine(const yidi::v1::CatalogueItem& item, const yidi::v1::FeeLine& line);

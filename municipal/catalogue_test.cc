@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/money.h"
+#include "common/settlement_validation.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"

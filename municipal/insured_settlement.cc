@@ -134,7 +134,7 @@ absl::StatusOr<std::optional<Referral>> LoadReferral(Transaction& tx,
         absl::StrCat("visit.referral_from_settlement_id: ", from, " ", why));
   };
   if (from == request.settlement_id()) return refuse("is this settlement itself");
-  if (!IsInpatientMedicalType(request.visit().medical_type())) {
+  if (!IsInpatient(request.visit().medical_type())) {
     return refuse("is given for a visit that is not an inpatient stay");
   }
   ASSIGN_OR_RETURN(auto previous, FindSettlementRecord(tx, from));
@@ -150,7 +150,7 @@ absl::StatusOr<std::optional<Referral>> LoadReferral(Transaction& tx,
       result.insurance_type() != request.insurance_type()) {
     return refuse("belongs to another person or insurance type");
   }
-  if (!IsInpatientMedicalType(result.medical_type())) return refuse("is not an inpatient stay");
+  if (!IsInpatient(result.medical_type())) return refuse("is not an inpatient stay");
   auto discharged = ParseDate(result.discharge_date());
   if (!discharged.ok() || *discharged > admission) {
     return refuse("was discharged after this admission");

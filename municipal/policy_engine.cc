@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/money.h"
+#include "common/settlement_validation.h"
 #include "common/status_macros.h"
 
 namespace yidi::municipal {
@@ -95,7 +96,7 @@ std::vector<YearPart> SplitStay(const CompiledPolicy& policy, const SettlementIn
   const absl::CivilDay admission = input.admission_date;
   const absl::CivilDay discharge = input.discharge_date;
   const bool split = policy.config().year_end_split() == yidi::v1::YEAR_END_SPLIT_BY_DAYS &&
-                     IsInpatientMedicalType(input.medical_type) &&
+                     IsInpatient(input.medical_type) &&
                      admission.year() < discharge.year();
   if (!split) return {YearPart{static_cast<int>(discharge.year()), input.bill}};
   // Inpatient days count nights (入院当日算, 出院当日不算): each year gets its nights.
@@ -133,7 +134,7 @@ std::vector<YearPart> SplitStay(const CompiledPolicy& policy, const SettlementIn
 // The benefit the visit settles under.
 absl::StatusOr<const CompiledBenefit*> SelectBenefit(const CompiledPolicy& policy,
                                                      const SettlementInput& input) {
-  if (IsInpatientMedicalType(input.medical_type)) return &policy.inpatient();
+  if (IsInpatient(input.medical_type)) return &policy.inpatient();
   if (input.medical_type != yidi::v1::MEDICAL_TYPE_CHRONIC_OUTPATIENT) {
     return &policy.outpatient();
   }
@@ -431,17 +432,6 @@ bool IsRetired(yidi::v1::PersonType type) {
   }
 }
 
-bool IsInpatientMedicalType(yidi::v1::MedicalType type) {
-  switch (type) {
-    case yidi::v1::MEDICAL_TYPE_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_TRAUMA_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_REFERRED_OUT_INPATIENT:
-    case yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT:
-      return true;
-    default:
-      return false;
-  }
-}
 
 std::vector<int> SettlementYears(const CompiledPolicy& policy, const SettlementInput& input) {
   std::vector<int> years;

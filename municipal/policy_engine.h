@@ -109,7 +109,6 @@ struct PolicyOutcome {
 };
 
 bool IsRetired(yidi::v1::PersonType type);
-bool IsInpatientMedicalType(yidi::v1::MedicalType type);
 
 // The accumulator years `input` touches under `policy`: the discharge year, or each year
 // holding inpatient days of a stay the policy splits at the year end.

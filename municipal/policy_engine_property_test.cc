@@ -264,7 +264,7 @@ SettlementInput RandomInput(Rng& rng, const yidi::v1::PersonRecord& person) {
   const absl::CivilDay admission =
       absl::CivilDay(2026, 1, 1) + Uniform(rng, 0, 364) + (Chance(rng, 10) ? 350 : 0);
   input.admission_date = admission;
-  input.discharge_date = IsInpatientMedicalType(input.medical_type)
+  input.discharge_date = IsInpatient(input.medical_type)
                              ? admission + Uniform(rng, 0, Chance(rng, 5) ? 400 : 30)
                              : admission;
   input.chronic_disease_code = Chance(rng, 50) ? "I10" : "E11.9";

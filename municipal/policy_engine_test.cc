@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
 #include "common/settlement_validation.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "municipal/eligibility.h"
 #include "municipal/policy_engine_testing.h"
@@ -62,7 +62,7 @@ SettlementInput Input(const yidi::v1::PersonRecord& person, BillAmounts bill,
   input.medical_type = type;
   input.hospital_level = level;
   input.admission_date = absl::CivilDay(2026, 6, 1);
-  input.discharge_date = IsInpatientMedicalType(type) ? absl::CivilDay(2026, 6, 10)
+  input.discharge_date = IsInpatient(type) ? absl::CivilDay(2026, 6, 10)
                                                       : absl::CivilDay(2026, 6, 1);
   input.person = &person;
   input.age_years = 50;

@@ -83,10 +83,13 @@ const std::vector<AuthorizationRule>& AuthorizationTable() {
       // Monthly clearing at the clearing node (national; a province for its own regions); the
       // regions below reply, claim and record deductions through their node or operators.
       {"/yidi.v1.ClearingService/RunClearing", kRoleClearing, true, {}, {}},
-      {"/yidi.v1.ClearingService/ReplyClearing", kChild | kRoleClearing, true, {}, {}},
-      {"/yidi.v1.ClearingService/SubmitClaim", kChild | kRoleClearing, true, {}, {}},
+      {"/yidi.v1.ClearingService/ReplyClearing", kChild | kRoleClearing, true, {}, {},
+       {"region"}},
+      {"/yidi.v1.ClearingService/SubmitClaim", kChild | kRoleClearing, true, {}, {},
+       {"claim.treatment_region"}},
       {"/yidi.v1.ClearingService/*", kRouted | kRoleClearing | kRoleAuditor, false, {}, {}},
-      {"/yidi.v1.AuditService/RecordDeduction", kChild | kRoleClearing, true, {}, {}},
+      {"/yidi.v1.AuditService/RecordDeduction", kChild | kRoleClearing, true, {}, {},
+       {"deduction.treatment_region"}},
       // Collaboration: investigations, tickets, announcements, monitoring (docs/API.md).
       {"/yidi.v1.InvestigationService/OpenInvestigation", kRoleService, true, {}, {}},
       {"/yidi.v1.InvestigationService/AmendInvestigation", kRoleService, true, {}, {}},
@@ -240,6 +243,12 @@ std::string WhyNot(const CallerIdentity& caller, const NodeIdentity& self,
 
 }  // namespace
 
+bool RegionWithin(absl::string_view region, absl::string_view caller_region) {
+  absl::string_view prefix = caller_region;
+  while (prefix.size() > 2 && absl::EndsWith(prefix, "00")) prefix.remove_suffix(2);
+  return region.size() == caller_region.size() && absl::StartsWith(region, prefix);
+}
+
 absl::Status Authorize(const CallerIdentity& caller, const NodeIdentity& self,
                        const DirectoryIndex& directory, absl::string_view method,
                        const google::protobuf::Message* request) {
@@ -248,7 +257,19 @@ absl::Status Authorize(const CallerIdentity& caller, const NodeIdentity& self,
   if (!Granted(*rule, caller, self, directory)) {
     return Denied(caller, method, WhyNot(caller, self, directory));
   }
-  if (caller.kind != CallerKind::kInstitution || request == nullptr) return absl::OkStatus();
+  if (request == nullptr) return absl::OkStatus();
+  if (caller.kind == CallerKind::kNode) {
+    for (absl::string_view path : rule->own_region_fields) {
+      std::optional<std::string> value = StringAt(*request, path);
+      if (!value.has_value()) return Denied(caller, method, absl::StrCat("no field ", path));
+      if (!RegionWithin(*value, caller.region_code)) {
+        return Denied(caller, method,
+                      absl::StrCat(path, " is \"", *value, "\": a node acts only for its own region"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (caller.kind != CallerKind::kInstitution) return absl::OkStatus();
   for (absl::string_view path : rule->institution_fields) {
     std::optional<std::string> value = StringAt(*request, path);
     if (!value.has_value()) return Denied(caller, method, absl::StrCat("no field ", path));

@@ -50,7 +50,15 @@ struct AuthorizationRule {
   std::vector<absl::string_view> institution_fields;
   // … and id fields that must start with "<its code>-" (its own settlements).
   std::vector<absl::string_view> own_id_fields;
+  // For a node caller: request fields (dotted paths) naming a region that must lie within the
+  // caller's own region (a province answers only for itself and its cities, a city only for
+  // itself): a province may not confirm another province's clearing table.
+  std::vector<absl::string_view> own_region_fields;
 };
+
+// Whether `region` lies within `caller_region` ("360100" within "360000" and within "360100";
+// "500000" within "500000"): the caller's code with its trailing "00" pairs removed is a prefix.
+bool RegionWithin(absl::string_view region, absl::string_view caller_region);
 
 // The table, in order; the first row whose method matches applies.
 const std::vector<AuthorizationRule>& AuthorizationTable();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "gtest/gtest.h"
+#include "yidi/v1/clearing.pb.h"
 #include "yidi/v1/settlement.pb.h"
 
 namespace yidi {
@@ -232,6 +233,65 @@ TEST_F(AuthorizationTest, BackOfficeRowsOnlyForEntitledRolesAndLinks) {
   EXPECT_EQ(Check("yidi://node/national/000000", jiangxi,
                   "/yidi.v1.AuditLogService/ListAuditRecords"),
             kDenied);
+}
+
+TEST_F(AuthorizationTest, ClearingRepliesClaimsAndDeductionsOnlyForTheCallersOwnRegion) {
+  const NodeIdentity national = Node(NODE_KIND_NATIONAL, "000000");
+  const NodeIdentity jiangxi = Node(NODE_KIND_PROVINCIAL, "360000");
+  yidi::v1::ReplyClearingRequest reply;
+  reply.set_clearing_month("2026-10");
+  reply.set_region("360000");
+  EXPECT_EQ(Check("yidi://node/provincial/360000", national,
+                  "/yidi.v1.ClearingService/ReplyClearing", &reply),
+            kOk);
+  // Liaoning may not confirm (or dispute) Jiangxi's clearing table.
+  EXPECT_EQ(Check("yidi://node/provincial/210000", national,
+                  "/yidi.v1.ClearingService/ReplyClearing", &reply),
+            kDenied);
+  // National's clearing operator answers for a province that cannot (no region check on
+  // operators: their role and their node are the limit).
+  EXPECT_EQ(Check("yidi://operator/c?role=clearing&region=000000", national,
+                  "/yidi.v1.ClearingService/ReplyClearing", &reply),
+            kOk);
+  // Intra-province: Nanchang answers for itself at Jiangxi, not for Ganzhou.
+  reply.set_region("360100");
+  EXPECT_EQ(Check("yidi://node/municipal/360100", jiangxi,
+                  "/yidi.v1.ClearingService/ReplyClearing", &reply),
+            kOk);
+  reply.set_region("360700");
+  EXPECT_EQ(Check("yidi://node/municipal/360100", jiangxi,
+                  "/yidi.v1.ClearingService/ReplyClearing", &reply),
+            kDenied);
+
+  yidi::v1::SubmitClaimRequest claim;
+  claim.mutable_claim()->set_treatment_region("360700");  // a city of the caller's province
+  EXPECT_EQ(Check("yidi://node/provincial/360000", national,
+                  "/yidi.v1.ClearingService/SubmitClaim", &claim),
+            kOk);
+  claim.mutable_claim()->set_treatment_region("500000");
+  EXPECT_EQ(Check("yidi://node/provincial/360000", national,
+                  "/yidi.v1.ClearingService/SubmitClaim", &claim),
+            kDenied);
+
+  yidi::v1::RecordDeductionRequest deduction;
+  deduction.mutable_deduction()->set_treatment_region("210100");
+  EXPECT_EQ(Check("yidi://node/provincial/210000", national,
+                  "/yidi.v1.AuditService/RecordDeduction", &deduction),
+            kOk);
+  EXPECT_EQ(Check("yidi://node/provincial/360000", national,
+                  "/yidi.v1.AuditService/RecordDeduction", &deduction),
+            kDenied);
+}
+
+TEST(RegionWithinTest, ACodeWithItsTrailingZeroPairsRemovedIsThePrefix) {
+  EXPECT_TRUE(RegionWithin("360100", "360000"));
+  EXPECT_TRUE(RegionWithin("360000", "360000"));
+  EXPECT_TRUE(RegionWithin("360100", "360100"));
+  EXPECT_TRUE(RegionWithin("500000", "500000"));
+  EXPECT_FALSE(RegionWithin("360700", "360100"));
+  EXPECT_FALSE(RegionWithin("210100", "360000"));
+  EXPECT_FALSE(RegionWithin("36", "360000"));       // not a region code
+  EXPECT_FALSE(RegionWithin("", "360000"));
 }
 
 TEST_F(AuthorizationTest, DirectoryIsPublicAndUnknownMethodsAreDenied) {

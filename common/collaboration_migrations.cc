@@ -27,6 +27,14 @@ std::vector<Migration> CollaborationMigrations() {
         " delivered INTEGER NOT NULL,"
         " summarised_at VARCHAR(32) NOT NULL,"
         " PRIMARY KEY (period, treatment_region))"}},
+      {502,
+       "investigation_close: periods the automatic close has handled here (D564)",
+       {"CREATE TABLE investigation_close ("
+        " period VARCHAR(7) NOT NULL PRIMARY KEY,"
+        " complete INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " closed_at VARCHAR(32) NOT NULL,"
+        " last_attempt_at VARCHAR(32) NOT NULL)"}},
       {510,
        "ticket: collaboration tickets this node opened or received (问题协同)",
        {"CREATE TABLE ticket ("

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/settlement_record.h"
 #include "common/settlement_relay.h"
+#include "common/settlement_validation.h"
 #include "common/status_macros.h"
 
 namespace yidi {
@@ -27,13 +28,6 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::S
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
-}
-
-bool IsInpatient(yidi::v1::MedicalType type) {
-  return type == yidi::v1::MEDICAL_TYPE_INPATIENT ||
-         type == yidi::v1::MEDICAL_TYPE_TRAUMA_INPATIENT ||
-         type == yidi::v1::MEDICAL_TYPE_REFERRED_OUT_INPATIENT ||
-         type == yidi::v1::MEDICAL_TYPE_EMERGENCY_INPATIENT;
 }
 
 int ForwardDeadlineMs(const NodeContext& context) {
@@ -456,6 +450,20 @@ absl::StatusOr<int> MarkInvestigationSummaryHere(NodeContext& context,
 
 // ---------------------------------------------------------------------------------------------
 // Handlers.
+
+NodeInvestigationService::NodeInvestigationService(NodeContext* context,
+                                                   yidi::v1::CollaborationPolicy policy,
+                                                   absl::Status policy_status)
+    : context_(context), policy_(std::move(policy)), policy_status_(std::move(policy_status)) {
+  if (policy_status_.ok() && AutomaticInvestigationCloseEnabled(*context_, policy_)) {
+    scheduler_ = std::make_unique<InvestigationCloseScheduler>(context_);
+    scheduler_->Start();
+  }
+}
+
+NodeInvestigationService::~NodeInvestigationService() {
+  if (scheduler_) scheduler_->Stop();
+}
 
 yidi::v1::InvestigationService::Stub* NodeInvestigationService::StubFor(
     const std::string& address) {

@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/investigation_scheduler.h"
 #include "common/node.h"
 #include "yidi/v1/investigation.grpc.pb.h"
 
@@ -74,9 +75,11 @@ class NodeInvestigationService final
   // REQUIRES: `context` outlives the service. The policy is read once (LoadCollaborationPolicy).
   // `policy_status`: how loading the policy went; when not OK the calls that need the policy
   // answer FAILED_PRECONDITION with it.
+  // Starts the automatic close (investigation_scheduler.h) on national and provincial nodes
+  // unless the policy turns it off or could not be loaded (D564).
   NodeInvestigationService(NodeContext* context, yidi::v1::CollaborationPolicy policy,
-                           absl::Status policy_status = absl::OkStatus())
-      : context_(context), policy_(std::move(policy)), policy_status_(std::move(policy_status)) {}
+                           absl::Status policy_status = absl::OkStatus());
+  ~NodeInvestigationService() override;  // stops the automatic close
 
   grpc::ServerUnaryReactor* OpenInvestigation(
       grpc::CallbackServerContext* ctx, const yidi::v1::OpenInvestigationRequest* request,
@@ -125,6 +128,7 @@ class NodeInvestigationService final
   absl::Mutex mutex_;
   absl::flat_hash_map<std::string, std::unique_ptr<yidi::v1::InvestigationService::Stub>> stubs_
       ABSL_GUARDED_BY(mutex_);
+  std::unique_ptr<InvestigationCloseScheduler> scheduler_;  // null when not enabled here
 };
 
 }  // namespace yidi

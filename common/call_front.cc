@@ -1,5 +1,6 @@
 #include "common/call_front.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -173,13 +174,21 @@ class FrontCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnDone() override {
-    if (counted_) front_->Release(caller_.uri);
+    ReleaseSlot();
     delete this;
   }
 
  private:
+  // Before the answer leaves: a caller that sends its next call as soon as it has the answer
+  // must find the slot free again.
+  void ReleaseSlot() {
+    if (counted_) front_->Release(caller_.uri);
+    counted_ = false;
+  }
+
   void OnAnswered(grpc::Status status) {
     if (state_changing_) Audit(FromGrpcStatus(status));
+    ReleaseSlot();
     if (status.ok()) {
       StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
     } else {
@@ -193,6 +202,7 @@ class FrontCall final : public grpc::ServerGenericBidiReactor {
                  MaskIdNumbersIn(status.message()));
     }
     if (state_changing_ || IsRefusal(status.code())) Audit(status);
+    ReleaseSlot();
     Finish(ToGrpcStatus(status));
   }
 
@@ -256,11 +266,15 @@ absl::Status CallFront::Admit(const CallerIdentity& caller, const std::string& m
   {
     absl::MutexLock lock(&mutex_);
     int& in_flight = in_flight_[caller.uri];
-    if (in_flight >= calls_in_flight_max_) {
+    const bool node_link = caller.kind == CallerKind::kNode;
+    const int max = node_link ? std::max(calls_in_flight_max_, kCallsInFlightPerNodeLink)
+                              : calls_in_flight_max_;
+    if (in_flight >= max) {
       if (in_flight == 0) in_flight_.erase(caller.uri);
       return absl::ResourceExhaustedError(absl::StrCat(
-          caller.uri, " has ", calls_in_flight_max_,
-          " calls in flight at this node, the max_calls_in_flight_per_caller limit; retry later"));
+          caller.uri, " has ", max, " calls in flight at this node, the ",
+          node_link ? "kCallsInFlightPerNodeLink" : "max_calls_in_flight_per_caller",
+          " limit; retry later"));
     }
     ++in_flight;
     *counted = true;

@@ -31,6 +31,10 @@ inline constexpr int kMessageBytesMax = 4 * 1024 * 1024;
 // a second, each answered within the forward deadlines; 64 absorbs bursts and retries and
 // stops one caller from taking every server thread.
 inline constexpr int kCallsInFlightPerCallerDefault = 64;
+// The same for a neighbouring node: its link carries every institution of its region at once
+// (a city forwards all its hospitals' settlements to its province), so a per-hospital figure
+// would throttle a whole region; this one only stops a runaway node.
+inline constexpr int kCallsInFlightPerNodeLink = 1024;
 // Backstops checked at the edge on every string and repeated field of every request, before
 // any handler runs; the handlers' own validation keeps the tighter per-field limits above.
 // 64 KiB covers the longest free text (announcements, investigation notes); 100,000 entries

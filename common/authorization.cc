@@ -87,9 +87,21 @@ const std::vector<AuthorizationRule>& AuthorizationTable() {
        {"region"}},
       {"/yidi.v1.ClearingService/SubmitClaim", kChild | kRoleClearing, true, {}, {},
        {"claim.treatment_region"}},
+      // Claims up the hierarchy (docs/CLEARING.md "Claims"): a city declares through its
+      // operator and submits to its province, a province freezes and submits to national.
+      {"/yidi.v1.ClearingService/DeclareClaims", kRoleClearing, true, {}, {}},
+      {"/yidi.v1.ClearingService/SubmitClaims", kChild | kRoleClearing, true, {}, {},
+       {"batch.from_region"}},
+      {"/yidi.v1.ClearingService/ForwardClaims", kRoleClearing, true, {}, {}},
+      {"/yidi.v1.ClearingService/ListClaims", kRoleClearing | kRoleAuditor, false, {}, {}},
       {"/yidi.v1.ClearingService/*", kRouted | kRoleClearing | kRoleAuditor, false, {}, {}},
       {"/yidi.v1.AuditService/RecordDeduction", kChild | kRoleClearing, true, {}, {},
        {"deduction.treatment_region"}},
+      // The clearing cycle (docs/CLEARING.md): a province forwards national's notices; a
+      // clearing node closes a year; cities read their notices, auditors and parents the status.
+      {"/yidi.v1.ClearingCycleService/ForwardClearing", kRoleClearing, true, {}, {}},
+      {"/yidi.v1.ClearingCycleService/CloseYear", kRoleClearing, true, {}, {}},
+      {"/yidi.v1.ClearingCycleService/*", kRouted | kRoleClearing | kRoleAuditor, false, {}, {}},
       // Collaboration: investigations, tickets, announcements, monitoring (docs/API.md).
       {"/yidi.v1.InvestigationService/OpenInvestigation", kRoleService, true, {}, {}},
       {"/yidi.v1.InvestigationService/AmendInvestigation", kRoleService, true, {}, {}},

@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/clearing_claims.h"
 #include "common/clock.h"
 #include "common/directory.h"
 #include "common/status_macros.h"
@@ -24,7 +25,7 @@ using yidi::v1::ClearingReply;
 using yidi::v1::FundColumns;
 
 std::vector<Migration> ClearingMigrations() {
-  return {
+  std::vector<Migration> migrations = {
       {320,
        "clearing_run: one monthly clearing per row, the Clearing message as base64",
        {"CREATE TABLE clearing_run ("
@@ -55,6 +56,9 @@ std::vector<Migration> ClearingMigrations() {
         " created_at VARCHAR(32) NOT NULL)",
         "CREATE INDEX clearing_claim_by_month ON clearing_claim (clearing_month)"}},
   };
+  // Claims up the hierarchy (common/clearing_claims.h): 323–326.
+  for (Migration& migration : ClearingClaimsMigrations()) migrations.push_back(std::move(migration));
+  return migrations;
 }
 
 std::string ClearingNode::MatrixRegionOf(const std::string& pooling_region) const {
@@ -206,7 +210,7 @@ Window WindowOf(absl::CivilMonth month, std::string frozen_at, std::string prev_
   return w;
 }
 
-using CellKey = std::tuple<std::string, std::string, bool>;
+using CellKey = ClearingCellKey;
 
 ClearingCell& CellOf(std::map<CellKey, ClearingCell>& cells, const std::string& insured,
                      const std::string& treatment, bool resident) {
@@ -276,12 +280,14 @@ absl::StatusOr<Clearing> Build(Transaction& tx, const ClearingNode& node, absl::
                {window.month_from, window.late_from.substr(0, 7), MonthText(month),
                 window.frozen_at, window.month_from, window.prev_frozen}));
   std::map<CellKey, ClearingCell> cells;
+  std::map<std::string, std::set<std::string>> raw_treatments;  // pooling → recorded codes
   int64_t grand_total = 0;
   int64_t late = 0;
   for (const Row& row : rows) {
     if (!NodeClearsPair(node, row.Text(0), row.Text(1))) continue;
     const std::string insured = node.pooling_region_of(row.Text(0));
     const std::string treatment = node.pooling_region_of(row.Text(1));
+    raw_treatments[treatment].insert(row.Text(1));  // for the claims' pass (ApplyClaims)
     const bool resident = IsResidentScheme(static_cast<yidi::v1::InsuranceType>(row.Int(2)));
     ClearingCell& cell = CellOf(cells, insured, treatment, resident);
     cell.set_settlement_count(cell.settlement_count() + row.Int(3));
@@ -321,8 +327,23 @@ absl::StatusOr<Clearing> Build(Transaction& tx, const ClearingNode& node, absl::
     clearing.set_too_late_count(too_late.empty() ? 0 : too_late.front().Int(0));
   }
 
+  // Claims (common/clearing_claims.h): a pair whose claim does not match its detail or this
+  // node's records is not cleared (Liaoning 第44条); withheld and undeclared rows wait pending.
+  ASSIGN_OR_RETURN(ClaimsApplied claims,
+                   ApplyClaims(tx, node, month,
+                               // The scan form, as above: ApplyClaims makes at most two
+                               // more passes over the month, and only with claims.
+                               ClaimWindow{absl::StrCat(kCoveredScan, "1 = 1"),
+                                           {window.late_from.substr(0, 7), MonthText(month),
+                                            window.frozen_at, window.month_from,
+                                            window.prev_frozen},
+                                           std::move(raw_treatments)},
+                               cells, clearing));
+  grand_total += claims.covered_delta_fen;
+  clearing.set_too_late_count(clearing.too_late_count() + claims.too_late_count);
+
   // Deductions recorded for this month or earlier and not applied yet (a deduction recorded
-  // after its month was built lands in the next clearing).
+  // after its month was built lands in the next clearing; so does one on a pair not cleared).
   ASSIGN_OR_RETURN(auto deductions,
                    tx.Query("SELECT body FROM clearing_deduction WHERE applied_month = '' AND "
                             "clearing_month <= ? ORDER BY deduction_id",
@@ -331,6 +352,10 @@ absl::StatusOr<Clearing> Build(Transaction& tx, const ClearingNode& node, absl::
   for (const Row& row : deductions) {
     ASSIGN_OR_RETURN(ClearingDeduction deduction,
                      Decode<ClearingDeduction>(row.Text(0), "deduction"));
+    if (claims.not_cleared.count({node.pooling_region_of(deduction.insured_region()),
+                                  node.pooling_region_of(deduction.treatment_region())}) > 0) {
+      continue;
+    }
     ClearingCell& cell =
         CellOf(cells, node.pooling_region_of(deduction.insured_region()),
                node.pooling_region_of(deduction.treatment_region()),
@@ -342,41 +367,6 @@ absl::StatusOr<Clearing> Build(Transaction& tx, const ClearingNode& node, absl::
                                "deduction_id = ?",
                                {MonthText(month), deduction.deduction_id()})
                         .status());
-  }
-
-  // Claims: a pair whose claim does not match the detail is not cleared (Liaoning 第44条).
-  ASSIGN_OR_RETURN(auto claims,
-                   tx.Query("SELECT body FROM clearing_claim WHERE clearing_month = ? ORDER BY "
-                            "claim_id",
-                            {MonthText(month)}));
-  for (const Row& row : claims) {
-    ASSIGN_OR_RETURN(ClearingClaim claim, Decode<ClearingClaim>(row.Text(0), "claim"));
-    const std::string insured = node.pooling_region_of(claim.insured_region());
-    const std::string treatment = node.pooling_region_of(claim.treatment_region());
-    int64_t count = 0;
-    int64_t fen = 0;
-    for (const bool resident : {false, true}) {
-      auto it = cells.find(CellKey(insured, treatment, resident));
-      if (it == cells.end()) continue;
-      count += it->second.settlement_count();
-      fen += it->second.covered().total_fen();
-    }
-    if (count == claim.settlement_count() && fen == claim.total_fen()) continue;
-    auto& excluded = *clearing.add_excluded_claims();
-    *excluded.mutable_claim() = claim;
-    excluded.set_detail_count(count);
-    excluded.set_detail_fen(fen);
-    excluded.set_reason(absl::StrFormat(
-        "claim %s says %d settlements, %d fen; the detail recorded here has %d settlements, %d "
-        "fen: not cleared this month (Liaoning 第44条)",
-        claim.claim_id(), claim.settlement_count(), claim.total_fen(), count, fen));
-    for (const bool resident : {false, true}) {
-      auto it = cells.find(CellKey(insured, treatment, resident));
-      if (it == cells.end()) continue;
-      grand_total -= it->second.covered().total_fen();
-      deducted_total -= it->second.deducted().total_fen();
-      cells.erase(it);
-    }
   }
 
   int64_t net_total = 0;
@@ -413,33 +403,39 @@ absl::Status IssueNotices(Transaction& tx, const ClearingNode& node, absl::Civil
   }
   // Money flows per ordered pair: a normal net runs insured → treatment; a negative one runs
   // back (reverse clearing). Both directions of one pair are separate obligations (全额, not
-  // netted across the pair); a reverse flow joins the normal flow of the same direction.
-  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> flows;
+  // netted across the pair); a reverse flow is its own obligation too, `returned` ("*"),
+  // beside the normal flow of the same direction (RecordClearing, common/prepayment.h).
+  struct Flow {
+    int64_t fen = 0;
+    int64_t settlement_fen = 0;
+  };
+  std::map<std::tuple<std::string, std::string, bool>, Flow> flows;  // payer, receiver, returned
   for (const auto& [pair, sums] : pairs) {
     const auto& [net, covered] = sums;
     if (net > 0) {
-      auto& flow = flows[pair];
-      flow.first += net;
-      flow.second += std::max<int64_t>(covered, 0);
+      Flow& flow = flows[{pair.first, pair.second, false}];
+      flow.fen += net;
+      flow.settlement_fen += std::max<int64_t>(covered, 0);
     } else if (net < 0) {
-      auto& flow = flows[{pair.second, pair.first}];
-      flow.first += -net;
-      flow.second += -net;
+      Flow& flow = flows[{pair.second, pair.first, true}];
+      flow.fen += -net;
+      flow.settlement_fen += -net;
     }
   }
   const absl::CivilMonth after = month + 2;
   const absl::CivilDay next_clearing(after.year(), after.month(), kClearingBuildDay);
-  for (const auto& [pair, sums] : flows) {
+  for (const auto& [key, flow] : flows) {
+    const auto& [payer, receiver, returned] = key;
     yidi::v1::RecordClearingRequest request;
     request.set_clearing_month(MonthText(month));
-    request.set_payer_region(pair.first);
-    request.set_receiver_region(pair.second);
-    request.set_clearing_fen(sums.first);
-    request.set_settlement_fen(sums.second);
+    request.set_payer_region(payer);
+    request.set_receiver_region(receiver);
+    request.set_clearing_fen(flow.fen);
+    request.set_settlement_fen(flow.settlement_fen);
     request.set_signed_date(FormatDate(CstDay(node.now)));
     request.set_next_clearing_date(FormatDate(next_clearing));
     ASSIGN_OR_RETURN(yidi::v1::RecordClearingResponse response,
-                     RecordClearing(tx, node.issuer, request));
+                     RecordClearing(tx, node.issuer, request, returned));
     if (!response.obligation().obligation_id().empty()) {
       clearing.add_obligation_ids(response.obligation().obligation_id());
     }
@@ -788,13 +784,20 @@ absl::StatusOr<yidi::v1::TraceClearingResponse> TraceClearing(
                                          limit + 1),
                             params));
   yidi::v1::TraceClearingResponse response;
+  std::vector<std::string> ids;
+  bool truncated = false;
   for (const Row& row : rows) {
-    if (response.settlement_ids_size() == limit) {
-      response.set_truncated(true);
+    if (static_cast<int>(ids.size()) == limit) {
+      truncated = true;
       break;
     }
-    response.add_settlement_ids(row.Text(0));
+    ids.push_back(row.Text(0));
   }
+  // Rows held pending at that build are out; rows released into it are in.
+  RETURN_IF_ERROR(AdjustTraceIds(tx, month, request.insured_region(),
+                                 request.treatment_region(), limit, ids, truncated));
+  for (std::string& id : ids) response.add_settlement_ids(std::move(id));
+  response.set_truncated(truncated);
   ASSIGN_OR_RETURN(auto deductions,
                    tx.Query("SELECT deduction_id FROM clearing_deduction WHERE applied_month = ? "
                             "AND insured_region = ? AND treatment_region = ? ORDER BY "
@@ -804,6 +807,8 @@ absl::StatusOr<yidi::v1::TraceClearingResponse> TraceClearing(
   for (const Row& row : deductions) response.add_deduction_ids(row.Text(0));
   return response;
 }
+
+std::string ClearedPairsSql(const ClearingNode& node) { return PairFilter(node); }
 
 std::map<std::string, std::map<std::string, int64_t>> ClearingMatrix(const Clearing& clearing,
                                                                      const ClearingNode& node) {

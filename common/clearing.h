@@ -130,6 +130,11 @@ absl::StatusOr<yidi::v1::TraceClearingResponse> TraceClearing(
 // INTERNAL naming the first broken identity.
 absl::Status CheckConservation(const yidi::v1::Clearing& clearing, const ClearingNode& node);
 
+// The SQL condition (over settlement_record's insured_region / treatment_region) selecting the
+// pairs this node clears: cross-province at national, its own cities at a province. For the
+// year close (common/clearing_year.h) and anything else counting what the clearing covers.
+std::string ClearedPairsSql(const ClearingNode& node);
+
 // Matrix view: receiving (treatment) region → paying (insured) region → net fen, at the
 // node's matrix level (provinces at national, cities at a province).
 std::map<std::string, std::map<std::string, int64_t>> ClearingMatrix(

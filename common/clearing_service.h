@@ -14,6 +14,9 @@
 
 namespace yidi {
 
+// A claim batch sent to the level above waits at most this long for its answer.
+inline constexpr int kClaimsCallDeadlineMs = 10000;
+
 // What the clearing needs of the node, built from its context at the time of the call.
 ClearingNode ClearingNodeOf(const NodeContext& context);
 // Region code → its name in the directory (province names for province codes).
@@ -41,6 +44,22 @@ class NodeClearingService final : public yidi::v1::ClearingService::CallbackServ
   grpc::ServerUnaryReactor* TraceClearing(grpc::CallbackServerContext* ctx,
                                           const yidi::v1::TraceClearingRequest* request,
                                           yidi::v1::TraceClearingResponse* response) override;
+  // Claims up the hierarchy (common/clearing_claims.h). DeclareClaims at a treatment city and
+  // ForwardClaims at a province store their batch first, then send it up (deadline
+  // kClaimsCallDeadlineMs); when the level above does not answer they fail UNAVAILABLE with the
+  // batch kept, and the same call again resends it (same ids: no double counting).
+  grpc::ServerUnaryReactor* DeclareClaims(grpc::CallbackServerContext* ctx,
+                                          const yidi::v1::DeclareClaimsRequest* request,
+                                          yidi::v1::DeclareClaimsResponse* response) override;
+  grpc::ServerUnaryReactor* SubmitClaims(grpc::CallbackServerContext* ctx,
+                                         const yidi::v1::SubmitClaimsRequest* request,
+                                         yidi::v1::SubmitClaimsResponse* response) override;
+  grpc::ServerUnaryReactor* ForwardClaims(grpc::CallbackServerContext* ctx,
+                                          const yidi::v1::ForwardClaimsRequest* request,
+                                          yidi::v1::ForwardClaimsResponse* response) override;
+  grpc::ServerUnaryReactor* ListClaims(grpc::CallbackServerContext* ctx,
+                                       const yidi::v1::ListClaimsRequest* request,
+                                       yidi::v1::ListClaimsResponse* response) override;
 
  private:
   NodeContext* const context_;

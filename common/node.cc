@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/clearing.h"
+#include "common/clearing_forwarding.h"
 #include "common/collaboration_migrations.h"
 #include "common/audit_log.h"
 #include "common/call_front.h"
@@ -129,6 +130,7 @@ absl::StatusOr<std::unique_ptr<NodeContext>> MakeNodeContext(
   all.insert(all.end(), migrations.begin(), migrations.end());
   for (Migration& m : ReconciliationMigrations()) all.push_back(std::move(m));  // 300–319
   for (Migration& migration : ClearingMigrations()) all.push_back(std::move(migration));  // 320+
+  for (Migration& migration : ClearingCycleMigrations()) all.push_back(std::move(migration));  // 330+
   for (Migration& migration : CollaborationMigrations()) all.push_back(std::move(migration));
   for (Migration& migration : AuditLogMigrations()) all.push_back(std::move(migration));  // 400+
   // Every range in version order, wherever its function sits in the lists above.

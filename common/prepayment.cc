@@ -711,14 +711,19 @@ absl::StatusOr<yidi::v1::RecordClearingResponse> StoredClearing(
 }
 
 // The clearing's payment obligation payer → receiver, due before the next clearing.
+std::string ClearingObligationId(const yidi::v1::RecordClearingRequest& request, bool returned) {
+  return absl::StrCat("CL-", request.clearing_month(), "-", request.payer_region(), "-",
+                      request.receiver_region(), "-", ScopeLetter(request.scope()),
+                      returned ? "-R" : "");
+}
+
 absl::StatusOr<TransferObligation> IssueClearingObligation(
     Transaction& tx, const PrepaymentIssuer& issuer, const yidi::v1::RecordClearingRequest& request,
-    int year, absl::CivilDay signed_day, absl::CivilDay next_clearing) {
+    int year, absl::CivilDay signed_day, absl::CivilDay next_clearing, bool returned = false) {
   const std::string& month = request.clearing_month();
   TransferObligation obligation;
-  obligation.set_obligation_id(absl::StrCat("CL-", month, "-", request.payer_region(), "-",
-                                            request.receiver_region(), "-",
-                                            ScopeLetter(request.scope())));
+  obligation.set_obligation_id(ClearingObligationId(request, returned));
+  obligation.set_returned(returned);
   obligation.set_state(yidi::v1::OBLIGATION_STATE_OPEN);
   obligation.set_notice_kind(yidi::v1::NOTICE_KIND_CLEARING);
   obligation.set_issuer_region(issuer.region);
@@ -729,8 +734,8 @@ absl::StatusOr<TransferObligation> IssueClearingObligation(
   obligation.set_scope(request.scope());
   obligation.set_clearing_month(month);
   obligation.set_signed_date(FormatDate(signed_day));
-  obligation.set_memo(
-      absl::StrCat(month, " 清算资金 ", request.payer_region(), "→", request.receiver_region()));
+  obligation.set_memo(absl::StrCat(month, " 清算资金 ", request.payer_region(), "→",
+                                   request.receiver_region(), returned ? " (*反向清算)" : ""));
   RETURN_IF_ERROR(SetObligationDates(*issuer.calendar, *issuer.policy, next_clearing, &obligation));
   RETURN_IF_ERROR(InsertObligation(tx, obligation, issuer.now));
   return obligation;
@@ -840,9 +845,46 @@ absl::Status InsertClearing(Transaction& tx, const UsageReport& report,
 
 }  // namespace
 
+// A reverse-clearing flow (see prepayment.h): only its obligation, idempotent by its id.
+absl::StatusOr<yidi::v1::RecordClearingResponse> RecordReturnedClearing(
+    Transaction& tx, const PrepaymentIssuer& issuer, const yidi::v1::RecordClearingRequest& request,
+    int year, absl::CivilDay signed_day, absl::CivilDay next_clearing) {
+  yidi::v1::RecordClearingResponse response;
+  UsageReport& report = *response.mutable_usage();
+  report.set_clearing_month(request.clearing_month());
+  report.set_payer_region(request.payer_region());
+  report.set_receiver_region(request.receiver_region());
+  report.set_scope(request.scope());
+  report.set_clearing_fen(request.clearing_fen());
+  report.set_signed_date(FormatDate(signed_day));
+  report.set_level(yidi::v1::WARNING_LEVEL_UNSPECIFIED);
+  report.set_formula("reverse clearing (RULES.md 5.4): a return, not a use of prepayment");
+  ASSIGN_OR_RETURN(auto existing,
+                   FindObligation(tx, ClearingObligationId(request, /*returned=*/true)));
+  if (existing.has_value()) {
+    if (existing->amount_fen() != request.clearing_fen() ||
+        existing->signed_date() != FormatDate(signed_day)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "clearing_fen: the return of ", request.clearing_month(), " ", request.payer_region(),
+          " → ", request.receiver_region(), " is already recorded with other figures (",
+          FormatYuan(existing->amount_fen()), " 元 signed ", existing->signed_date(), ")"));
+    }
+    report.set_clearing_obligation_id(existing->obligation_id());
+    *response.mutable_obligation() = std::move(*existing);
+    response.set_replayed(true);
+    return response;
+  }
+  if (request.clearing_fen() == 0) return response;
+  ASSIGN_OR_RETURN(*response.mutable_obligation(),
+                   IssueClearingObligation(tx, issuer, request, year, signed_day, next_clearing,
+                                           /*returned=*/true));
+  report.set_clearing_obligation_id(response.obligation().obligation_id());
+  return response;
+}
+
 absl::StatusOr<yidi::v1::RecordClearingResponse> RecordClearing(
     Transaction& tx, const PrepaymentIssuer& issuer,
-    const yidi::v1::RecordClearingRequest& request) {
+    const yidi::v1::RecordClearingRequest& request, bool returned) {
   RETURN_IF_ERROR(CheckIssuer(issuer));
   ASSIGN_OR_RETURN(absl::CivilMonth month, ParseMonth(request.clearing_month()));
   RETURN_IF_ERROR(CheckPair(issuer, request.payer_region(), request.receiver_region()));
@@ -863,6 +905,10 @@ absl::StatusOr<yidi::v1::RecordClearingResponse> RecordClearing(
     return absl::InvalidArgumentError(absl::StrCat(
         "signed_date: the costs of ", request.clearing_month(),
         " are cleared from the next month on (RULES.md 5.2), not on ", FormatDate(signed_day)));
+  }
+  if (returned) {
+    return RecordReturnedClearing(tx, issuer, request, static_cast<int>(month.year()), signed_day,
+                                  next_clearing);
   }
   ASSIGN_OR_RETURN(auto existing, FindClearing(tx, request.clearing_month(), request.payer_region(),
                                                request.receiver_region(), request.scope()));

@@ -77,9 +77,16 @@ absl::StatusOr<std::vector<yidi::v1::PrepaymentQuota>> GetQuotas(Transaction& tx
 // usage report with its warning level (red opens the emergency increase until apply_by).
 // The same clearing again is a replay; other figures for the same month and pair are
 // ALREADY_EXISTS naming clearing_fen. INVALID_ARGUMENT naming the field.
+//
+// `returned`: reverse clearing (RULES.md 5.4; 000_… 第48条, 003_… 第51条): the payer is the
+// treatment side giving money back to the insured side. Its obligation ("CL-…-R") carries
+// TransferObligation.returned ("*" on the notices) with the same deadlines as a normal one;
+// it is a return, not a use of the receiver's prepayment, so no usage is assessed (the
+// report's level stays UNSPECIFIED) and it lives beside a normal clearing of the same
+// direction and month. Replay / ALREADY_EXISTS as above, by the obligation.
 absl::StatusOr<yidi::v1::RecordClearingResponse> RecordClearing(
     Transaction& tx, const PrepaymentIssuer& issuer,
-    const yidi::v1::RecordClearingRequest& request);
+    const yidi::v1::RecordClearingRequest& request, bool returned = false);
 
 // Usage reports of `year`'s clearings where `region` pays or receives (all when empty).
 absl::StatusOr<std::vector<yidi::v1::UsageReport>> GetUsage(Transaction& tx, int year,

@@ -28,6 +28,13 @@ namespace yidi {
 // A page of GetDayDetail holds at most this many entries (about 200 bytes each).
 inline constexpr int kReconciliationPageSizeMax = 5000;
 inline constexpr int kReconciliationPageSizeDefault = 1000;
+// A page of GetDayTotals holds the groups of at most this many (insured region, treatment
+// region, institution) keys (D412). A key has a handful of (state, kind) groups of about 80 bytes
+// each, so a full page stays far below gRPC's 4 MiB message limit; a national day with hundreds
+// of thousands of keys pages instead of failing.
+inline constexpr int kDayTotalsPageSizeMax = 5000;
+inline constexpr int kDayTotalsPageSizeDefault = 2000;
+static_assert(kDayTotalsPageSizeDefault <= kDayTotalsPageSizeMax);
 // Days not balanced are re-run daily (Jiangxi 002 第42条) for at most this many days back;
 // older ones stay in the report for an operator.
 inline constexpr int kReconciliationRetryDaysMax = 31;

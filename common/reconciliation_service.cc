@@ -41,11 +41,12 @@ absl::StatusOr<yidi::v1::GetDayDetailResponse> HandleGetDayDetail(
 }
 
 absl::StatusOr<ApplyCorrectionResponse> HandleApplyCorrection(
-    NodeContext& context, const ApplyCorrectionRequest& request) {
+    NodeContext& context, const ApplyCorrectionRequest& request,
+    const CorrectionReplayer& replayer) {
   RETURN_IF_ERROR(ValidateApplyCorrection(request));
   ASSIGN_OR_RETURN(auto tx, context.store->Begin(TransactionMode::kWrite));
   ASSIGN_OR_RETURN(auto response,
-                   ApplyCorrectionInTransaction(*tx, request, context.clock->Now()));
+                   ApplyCorrectionInTransaction(*tx, request, context.clock->Now(), replayer));
   RETURN_IF_ERROR(tx->Commit());
   if (!response.replayed()) {
     LogInfo("reconciliation: %s corrected settlement %s (%s) for %s: %s -> %s", context.name,
@@ -59,7 +60,11 @@ absl::StatusOr<ApplyCorrectionResponse> HandleApplyCorrection(
 // ---------------------------------------------------------------------------------------------
 // Reconciler
 
-Reconciler::Reconciler(NodeContext* context) : context_(context) {}
+Reconciler::Reconciler(NodeContext* context, int totals_page_size)
+    : context_(context), totals_page_size_(totals_page_size) {
+  YIDI_CHECK(totals_page_size > 0 && totals_page_size <= kDayTotalsPageSizeMax,
+             "the totals page size is within the limit every node accepts");
+}
 
 bool Reconciler::IsSelf(const ReconciliationNode& node) const {
   return node.kind == context_->identity.kind && node.region == context_->identity.region_code;
@@ -102,15 +107,30 @@ absl::Status FromCall(const ReconciliationNode& node, const grpc::Status& status
 
 absl::StatusOr<yidi::v1::GetDayTotalsResponse> Reconciler::Totals(const ReconciliationNode& node,
                                                                   const std::string& day) {
+  // Every page of the node's day (D412), concatenated: pages hold whole keys, so the groups of
+  // one (pair, institution) never straddle two pages.
   yidi::v1::GetDayTotalsRequest request;
   request.set_day(day);
-  if (IsSelf(node)) return HandleGetDayTotals(*context_, request);
-  ASSIGN_OR_RETURN(std::string address, AddressOf(node));
-  yidi::v1::GetDayTotalsResponse response;
-  auto call = CallContext();
-  grpc::Status status = StubFor(address)->GetDayTotals(call.get(), request, &response);
-  if (!status.ok()) return FromCall(node, status);
-  return response;
+  request.set_page_size(totals_page_size_);
+  yidi::v1::GetDayTotalsResponse all;
+  while (true) {
+    yidi::v1::GetDayTotalsResponse page;
+    if (IsSelf(node)) {
+      ASSIGN_OR_RETURN(page, HandleGetDayTotals(*context_, request));
+    } else {
+      ASSIGN_OR_RETURN(std::string address, AddressOf(node));
+      auto call = CallContext();
+      grpc::Status status = StubFor(address)->GetDayTotals(call.get(), request, &page);
+      if (!status.ok()) return FromCall(node, status);
+    }
+    all.set_day(page.day());
+    all.set_node(page.node());
+    for (auto& group : *page.mutable_groups()) *all.add_groups() = std::move(group);
+    if (page.next_page_token().empty()) break;
+    YIDI_CHECK(page.next_page_token() > request.page_token(), "pages move forward");
+    request.set_page_token(page.next_page_token());
+  }
+  return all;
 }
 
 absl::StatusOr<std::map<std::string, DayDetailEntry>> Reconciler::Detail(
@@ -504,8 +524,9 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl
 }
 }  // namespace
 
-NodeReconciliationService::NodeReconciliationService(NodeContext* context)
-    : context_(context), reconciler_(context) {
+NodeReconciliationService::NodeReconciliationService(NodeContext* context,
+                                                     CorrectionReplayer replayer)
+    : context_(context), replayer_(std::move(replayer)), reconciler_(context) {
   if (context->config.reconciliation().daily() &&
       context->identity.kind != yidi::v1::NODE_KIND_MUNICIPAL) {
     scheduler_ = std::make_unique<ReconciliationScheduler>(context, &reconciler_);
@@ -542,7 +563,7 @@ grpc::ServerUnaryReactor* NodeReconciliationService::GetDayDetail(
 grpc::ServerUnaryReactor* NodeReconciliationService::ApplyCorrection(
     grpc::CallbackServerContext* ctx, const ApplyCorrectionRequest* request,
     ApplyCorrectionResponse* response) {
-  auto answer = HandleApplyCorrection(*context_, *request);
+  auto answer = HandleApplyCorrection(*context_, *request, replayer_);
   if (answer.ok()) *response = std::move(*answer);
   return FinishNow(ctx, answer.status());
 }

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/node.h"
 #include "common/reconciliation.h"
+#include "common/reconciliation_store.h"
 #include "yidi/v1/reconciliation.grpc.pb.h"
 #include "yidi/v1/settlement.grpc.pb.h"
 
@@ -37,8 +38,10 @@ inline constexpr absl::Duration kReconciliationPollInterval = absl::Seconds(30);
 
 class Reconciler {
  public:
-  // `context` must outlive the reconciler.
-  explicit Reconciler(NodeContext* context);
+  // `context` must outlive the reconciler. `totals_page_size`: the page size it asks
+  // GetDayTotals for (tests use a small one to walk many pages). REQUIRES: 1 to
+  // kDayTotalsPageSizeMax.
+  explicit Reconciler(NodeContext* context, int totals_page_size = kDayTotalsPageSizeDefault);
 
   // Reconciles `day` (validated YYYY-MM-DD) and stores the report. FAILED_PRECONDITION at a
   // municipal node; the store's errors. A counterparty that does not answer is not an error: the
@@ -69,6 +72,7 @@ class Reconciler {
   std::unique_ptr<grpc::ClientContext> CallContext() const;
 
   NodeContext* const context_;
+  const int totals_page_size_;
   absl::Mutex run_mutex_;
   absl::Mutex stubs_mutex_;
   std::map<std::string, std::unique_ptr<yidi::v1::ReconciliationService::Stub>> stubs_
@@ -103,7 +107,9 @@ class ReconciliationScheduler {
 class NodeReconciliationService final : public yidi::v1::ReconciliationService::CallbackService {
  public:
   // Starts the daily scheduler when the config asks for it (provincial and national nodes).
-  explicit NodeReconciliationService(NodeContext* context);
+  // `replayer`: what a correction replays at this node besides the record (D410; the municipal
+  // node passes municipal::OwnerCorrectionReplayer); empty elsewhere.
+  explicit NodeReconciliationService(NodeContext* context, CorrectionReplayer replayer = nullptr);
   ~NodeReconciliationService() override;
 
   grpc::ServerUnaryReactor* GetDayTotals(grpc::CallbackServerContext* ctx,
@@ -128,6 +134,7 @@ class NodeReconciliationService final : public yidi::v1::ReconciliationService::
 
  private:
   NodeContext* const context_;
+  const CorrectionReplayer replayer_;
   Reconciler reconciler_;
   std::unique_ptr<ReconciliationScheduler> scheduler_;
   // Operator runs work on their own threads (they call other nodes; a callback thread must not
@@ -142,7 +149,8 @@ absl::StatusOr<yidi::v1::GetDayTotalsResponse> HandleGetDayTotals(
 absl::StatusOr<yidi::v1::GetDayDetailResponse> HandleGetDayDetail(
     NodeContext& context, const yidi::v1::GetDayDetailRequest& request);
 absl::StatusOr<yidi::v1::ApplyCorrectionResponse> HandleApplyCorrection(
-    NodeContext& context, const yidi::v1::ApplyCorrectionRequest& request);
+    NodeContext& context, const yidi::v1::ApplyCorrectionRequest& request,
+    const CorrectionReplayer& replayer = nullptr);
 
 }  // namespace yidi
 

@@ -1,10 +1,15 @@
 #include "common/reconciliation_store.h"
 
+#include <iterator>
 #include <map>
+#include <optional>
+#include <set>
+#include <tuple>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/limits.h"
 #include "common/reconciliation.h"
@@ -143,12 +148,29 @@ DayDetailEntry DetailFromRow(const Row& row) {
 
 }  // namespace
 
+std::string DayTotalsPageToken(const TotalsKey& key) {
+  return absl::StrCat(std::get<0>(key), "|", std::get<1>(key), "|", std::get<2>(key));
+}
+
+absl::StatusOr<std::optional<TotalsKey>> ParseDayTotalsPageToken(const std::string& token) {
+  if (token.empty()) return std::optional<TotalsKey>();
+  std::vector<std::string> parts = absl::StrSplit(token, '|');
+  if (parts.size() != 3 || !IsRegionCode(parts[0]) || !IsRegionCode(parts[1]) ||
+      parts[2].size() > static_cast<size_t>(kInstitutionCodeLengthMax)) {
+    return Invalid("page_token", "not a token this node gave");
+  }
+  return std::optional<TotalsKey>(TotalsKey{parts[0], parts[1], parts[2]});
+}
+
 absl::Status ValidateGetDayTotals(const yidi::v1::GetDayTotalsRequest& request) {
   RETURN_IF_ERROR(ValidateDay("day", request.day()));
   if (!request.counterparty().empty() && !IsRegionCode(request.counterparty())) {
     return Invalid("counterparty", "a 6-digit region code or empty");
   }
-  return absl::OkStatus();
+  if (request.page_size() < 0 || request.page_size() > kDayTotalsPageSizeMax) {
+    return Invalid("page_size", absl::StrCat("0 to ", kDayTotalsPageSizeMax));
+  }
+  return ParseDayTotalsPageToken(request.page_token()).status();
 }
 
 absl::Status ValidateGetDayDetail(const yidi::v1::GetDayDetailRequest& request) {
@@ -276,20 +298,58 @@ absl::StatusOr<yidi::v1::GetDayTotalsResponse> ReadDayTotals(
       region_params = {counterparty, counterparty};
     }
   }
-  // (pair, institution, state, kind) → amounts, merged over the two halves of the day.
+  const int page_size = request.page_size() > 0 ? request.page_size() : kDayTotalsPageSizeDefault;
+  ASSIGN_OR_RETURN(std::optional<TotalsKey> after, ParseDayTotalsPageToken(request.page_token()));
+  // Keyset paging over (insured, treatment, institution), spelled out instead of a row-value
+  // comparison so that it reads the same on SQLite and MySQL.
+  auto key_condition = [](const TotalsKey& key, bool greater, std::vector<SqlValue>* params) {
+    const char* strict = greater ? ">" : "<";
+    const char* last = greater ? ">" : "<=";
+    params->insert(params->end(), {std::get<0>(key), std::get<0>(key), std::get<1>(key),
+                                   std::get<1>(key), std::get<2>(key)});
+    return absl::StrCat(" AND (insured_region ", strict, " ? OR (insured_region = ? AND ",
+                        "(treatment_region ", strict, " ? OR (treatment_region = ? AND ",
+                        "institution_code ", last, " ?))))");
+  };
+
+  // 1. The keys of this page: the first page_size keys after the token, over both halves of
+  //    the day (a key may have dated and undated records).
+  std::set<TotalsKey> keys;
+  for (DayFilter& filter : DayFilters(request.day())) {
+    std::vector<SqlValue> params = filter.params;
+    params.insert(params.end(), region_params.begin(), region_params.end());
+    std::string after_sql = after ? key_condition(*after, true, &params) : "";
+    params.push_back(int64_t{page_size + 1});
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query(absl::StrCat("SELECT DISTINCT insured_region, treatment_region, "
+                              "institution_code FROM settlement_record WHERE ",
+                              filter.sql, region_filter, after_sql,
+                              " ORDER BY insured_region, treatment_region, institution_code "
+                              "LIMIT ?"),
+                 params));
+    for (const Row& row : rows) keys.insert({row.Text(0), row.Text(1), row.Text(2)});
+  }
+  std::optional<TotalsKey> last;  // the page's last key when more follow
+  if (keys.size() > static_cast<size_t>(page_size)) last = *std::next(keys.begin(), page_size - 1);
+
+  // 2. The groups of those keys: (pair, institution, state, kind) → amounts, merged over the
+  //    two halves of the day.
   std::map<std::tuple<std::string, std::string, std::string, int64_t, int64_t>,
            yidi::v1::DayTotalsGroup>
       groups;
   for (DayFilter& filter : DayFilters(request.day())) {
     std::vector<SqlValue> params = filter.params;
     params.insert(params.end(), region_params.begin(), region_params.end());
+    std::string page_sql = after ? key_condition(*after, true, &params) : "";
+    if (last) absl::StrAppend(&page_sql, key_condition(*last, false, &params));
     ASSIGN_OR_RETURN(
         auto rows,
         tx.Query(absl::StrCat("SELECT insured_region, treatment_region, institution_code, "
                               "state, kind, COUNT(*), SUM(total_fen), SUM(fund_total_fen), "
                               "SUM(personal_account_fen), SUM(cash_fen) FROM settlement_record "
                               "WHERE ",
-                              filter.sql, region_filter,
+                              filter.sql, region_filter, page_sql,
                               " GROUP BY insured_region, treatment_region, institution_code, "
                               "state, kind"),
                  params));
@@ -309,7 +369,16 @@ absl::StatusOr<yidi::v1::GetDayTotalsResponse> ReadDayTotals(
   }
   yidi::v1::GetDayTotalsResponse response;
   response.set_day(request.day());
-  for (auto& [key, group] : groups) *response.add_groups() = std::move(group);
+  std::set<TotalsKey> page_keys;
+  for (auto& [key, group] : groups) {
+    page_keys.insert({std::get<0>(key), std::get<1>(key), std::get<2>(key)});
+    *response.add_groups() = std::move(group);
+  }
+  YIDI_CHECK(page_keys.size() <= static_cast<size_t>(page_size),
+             "a page holds at most page_size keys");
+  YIDI_CHECK(!last || page_keys.size() == static_cast<size_t>(page_size),
+             "a page that is not the last is full");
+  if (last) response.set_next_page_token(DayTotalsPageToken(*last));
   return response;
 }
 
@@ -351,7 +420,8 @@ absl::StatusOr<yidi::v1::GetDayDetailResponse> ReadDayDetail(
 }
 
 absl::StatusOr<ApplyCorrectionResponse> ApplyCorrectionInTransaction(
-    Transaction& tx, const ApplyCorrectionRequest& request, absl::Time now) {
+    Transaction& tx, const ApplyCorrectionRequest& request, absl::Time now,
+    const CorrectionReplayer& replayer) {
   ASSIGN_OR_RETURN(auto done, tx.Query("SELECT settlement_id, action, previous_state, new_state "
                                        "FROM reconciliation_correction WHERE correction_id = ?",
                                        {request.correction_id()}));
@@ -381,6 +451,9 @@ absl::StatusOr<ApplyCorrectionResponse> ApplyCorrectionInTransaction(
                                         ? yidi::v1::SETTLEMENT_STATE_VOIDED
                                         : request.state();
   const yidi::v1::SettlementResult* result = supplement_with_result ? &request.result() : nullptr;
+  // What the record fed at this node follows it, in this transaction (D410); a replay by
+  // correction_id returned above, so this runs once per correction.
+  if (replayer) RETURN_IF_ERROR(replayer(tx, existing, request, new_state, now));
   if (existing) {
     RETURN_IF_ERROR(UpdateSettlementRecord(tx, request.settlement_id(), new_state, result, now));
   } else {

@@ -5,6 +5,7 @@
 #include "common/reconciliation.h"
 
 #include <map>
+#include <set>
 #include <string>
 
 #include <functional>
@@ -394,6 +395,75 @@ TEST_F(ReconciliationStoreTest, DayTotalsGroupAndCountUndatedRecordsOnTheirCreat
   EXPECT_EQ(Totals("360000").groups_size(), 2);
   EXPECT_EQ(Totals("360100").groups_size(), 2);
   EXPECT_EQ(Totals("210000").groups_size(), 0);
+}
+
+TEST_F(ReconciliationStoreTest, DayTotalsPageByWholeKeysAndTheirConcatenationIsTheDay) {
+  // 7 institutions × (a settled record, and for some a reversed one and an undated IN_DOUBT
+  // one): more keys than one page, and keys with several groups that must not be split.
+  for (int i = 0; i < 7; ++i) {
+    const std::string institution = absl::StrCat("H5000000000", i);
+    Insert(Result(absl::StrCat("S", i), 1000 + i, 500, 0, institution));
+    if (i % 2 == 0) Insert(Result(absl::StrCat("R", i), 2000 + i, 900, 0, institution), kReversed);
+    if (i % 3 == 0) {
+      auto tx = store_->Begin(TransactionMode::kWrite);
+      SettlementRecord record;
+      record.settlement_id = absl::StrCat("D", i);
+      record.state = kInDoubt;
+      record.insured_region = "360100";
+      record.treatment_region = "500000";
+      record.institution_code = institution;
+      ASSERT_TRUE(InsertSettlementRecord(**tx, record, DayTime()).ok());
+      ASSERT_TRUE((*tx)->Commit().ok());
+    }
+  }
+  Insert(Result("X", 100, 50, 0, "H50000000009", "2026-11-21"));  // another day: not counted
+  const yidi::v1::GetDayTotalsResponse whole = Totals();
+  ASSERT_TRUE(whole.next_page_token().empty());
+  ASSERT_EQ(whole.groups_size(), 7 + 4 + 3);
+  for (int page_size : {1, 2, 3, 6, 7, 8}) {
+    yidi::v1::GetDayTotalsRequest request;
+    request.set_day(kDay);
+    request.set_page_size(page_size);
+    yidi::v1::GetDayTotalsResponse concatenated;
+    int pages = 0;
+    while (true) {
+      ASSERT_TRUE(ValidateGetDayTotals(request).ok());
+      auto tx = store_->Begin(TransactionMode::kRead);
+      auto page = ReadDayTotals(**tx, request);
+      ASSERT_TRUE(page.ok()) << page.status();
+      ++pages;
+      std::set<std::string> keys;
+      for (const auto& group : page->groups()) {
+        keys.insert(group.institution_code());
+        *concatenated.add_groups() = group;
+      }
+      EXPECT_LE(keys.size(), static_cast<size_t>(page_size));
+      if (page->next_page_token().empty()) break;
+      EXPECT_EQ(keys.size(), static_cast<size_t>(page_size)) << "only the last page is short";
+      request.set_page_token(page->next_page_token());
+    }
+    EXPECT_EQ(pages, (7 + page_size - 1) / page_size) << page_size;
+    ASSERT_EQ(concatenated.groups_size(), whole.groups_size()) << page_size;
+    for (int i = 0; i < whole.groups_size(); ++i) {
+      EXPECT_EQ(concatenated.groups(i).SerializeAsString(), whole.groups(i).SerializeAsString())
+          << "page size " << page_size << ", group " << i;
+    }
+  }
+  // Bad paging input names the field.
+  yidi::v1::GetDayTotalsRequest bad;
+  bad.set_day(kDay);
+  bad.set_page_size(kDayTotalsPageSizeMax + 1);
+  EXPECT_THAT(ValidateGetDayTotals(bad).message(), HasSubstr("page_size"));
+  bad.set_page_size(-1);
+  EXPECT_THAT(ValidateGetDayTotals(bad).message(), HasSubstr("page_size"));
+  bad.set_page_size(0);
+  for (const char* token : {"garbage", "36010|500000|H1", "360100|500000", "a|b|c|d"}) {
+    bad.set_page_token(token);
+    EXPECT_EQ(ValidateGetDayTotals(bad).code(), absl::StatusCode::kInvalidArgument) << token;
+    EXPECT_THAT(ValidateGetDayTotals(bad).message(), HasSubstr("page_token")) << token;
+  }
+  bad.set_page_token("360100|500000|H50000000003");
+  EXPECT_TRUE(ValidateGetDayTotals(bad).ok());
 }
 
 TEST_F(ReconciliationStoreTest, DetailPagesInIdOrder) {

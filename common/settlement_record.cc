@@ -120,7 +120,9 @@ absl::Status InsertSettlementRecord(Transaction& tx, const SettlementRecord& rec
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {record.settlement_id, int64_t{record.kind}, record.original_settlement_id,
        record.request_digest, int64_t{record.state}, record.insured_region,
-       record.treatment_region, record.institution_code, int64_t{record.insurance_type},
+       record.treatment_region, record.institution_code,
+       int64_t{result != nullptr && result->insurance_type() != 0 ? result->insurance_type()
+                                                                  : record.insurance_type},
        result ? result->total_fen() : 0, result ? result->fund_total_fen() : 0,
        result ? result->personal_account_fen() : 0, result ? result->cash_fen() : 0,
        result ? result->settlement_date() : "", EncodeResult(result), timestamp, timestamp,
@@ -141,13 +143,19 @@ absl::Status UpdateSettlementRecord(Transaction& tx, absl::string_view id,
         "personal_account_fen = ?, cash_fen = ?, settlement_date = ?, result = ?, "
         "updated_at = ?, pooled_fund_fen = ?, large_expense_fen = ?, civil_servant_fen = ?, "
         "supplementary_fen = ?, disabled_veteran_fen = ?, critical_illness_fen = ?, "
-        "medical_assistance_fen = ?, other_fund_fen = ? WHERE settlement_id = ?",
+        "medical_assistance_fen = ?, other_fund_fen = ?, "
+        // The insured region's result is the authority on the insurance type: a hop that
+        // recorded the request before forwarding may have had none (the hospital need not
+        // send it), and the clearing files each settlement under 职工 or 居民 by this column.
+        "insurance_type = CASE WHEN ? = 0 THEN insurance_type ELSE ? END "
+        "WHERE settlement_id = ?",
         {int64_t{state}, result->total_fen(), result->fund_total_fen(),
          result->personal_account_fen(), result->cash_fen(), result->settlement_date(),
          EncodeResult(result), FormatCstTimestamp(now), result->pooled_fund_fen(),
          result->large_expense_fen(), result->civil_servant_fen(), result->supplementary_fen(),
          result->disabled_veteran_fen(), result->critical_illness_fen(),
-         result->medical_assistance_fen(), result->other_fund_fen(), std::string(id)});
+         result->medical_assistance_fen(), result->other_fund_fen(),
+         int64_t{result->insurance_type()}, int64_t{result->insurance_type()}, std::string(id)});
   } else {
     changed = tx.Execute(
         "UPDATE settlement_record SET state = ?, updated_at = ? WHERE settlement_id = ?",

@@ -45,7 +45,9 @@ absl::StatusOr<std::optional<SettlementRecord>> FindSettlementRecord(Transaction
 absl::Status InsertSettlementRecord(Transaction& tx, const SettlementRecord& record,
                                     absl::Time now);
 
-// Sets state and, when given, the result. NOT_FOUND when absent.
+// Sets state and, when given, the result; the insurance type follows the result when it carries
+// one (the insured region decides it; a hop may have recorded the request without). NOT_FOUND
+// when absent.
 absl::Status UpdateSettlementRecord(Transaction& tx, absl::string_view id,
                                     yidi::v1::SettlementState state,
                                     const yidi::v1::SettlementResult* result, absl::Time now);

@@ -269,7 +269,7 @@ absl::StatusOr<int64_t> SumUnpaidClearings(Transaction& tx, absl::string_view pa
                                            absl::string_view receiver, yidi::v1::QuotaScope scope) {
   std::string sql =
       "SELECT COALESCE(SUM(amount_fen), 0) FROM transfer_obligation WHERE notice_kind = ? AND "
-      "payer_region = ? AND receiver_region = ? AND state = ?";
+      "payer_region = ? AND receiver_region = ? AND state = ? AND returned = 0";
   std::vector<SqlValue> params = {int64_t{yidi::v1::NOTICE_KIND_CLEARING}, std::string(payer),
                                   std::string(receiver), int64_t{yidi::v1::OBLIGATION_STATE_OPEN}};
   if (scope != yidi::v1::QUOTA_SCOPE_UNSPECIFIED) {

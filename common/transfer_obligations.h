@@ -87,7 +87,8 @@ absl::StatusOr<int64_t> SumObligations(Transaction& tx, yidi::v1::NoticeKind kin
                                        std::optional<absl::CivilDay> before_day);
 
 // Σ amount of this pair's clearing obligations of `scope` (every scope when UNSPECIFIED) not
-// yet paid.
+// yet paid. Returns (reverse clearing, `returned`) are left out: the treatment side giving money
+// back is not the payer's use of its prepayment.
 absl::StatusOr<int64_t> SumUnpaidClearings(Transaction& tx, absl::string_view payer,
                                            absl::string_view receiver, yidi::v1::QuotaScope scope);
 

@@ -7,6 +7,7 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/collaboration_services.h"
+#include "common/clearing_service.h"
 #include "common/ledger_service.h"
 #include "common/node_services.h"
 #include "common/reconciliation_service.h"
@@ -18,6 +19,7 @@
 #include "common/filing_relay.h"
 #include "municipal/filing_rules.h"
 #include "municipal/insured_registry.h"
+#include "municipal/owner_corrections.h"
 
 namespace yidi::municipal {
 namespace {
@@ -421,10 +423,12 @@ std::vector<std::unique_ptr<grpc::Service>> MakeMunicipalServices(NodeContext& c
   services.push_back(std::make_unique<MunicipalPersonService>(&context, data));
   services.push_back(std::make_unique<MunicipalFilingService>(&context, data));
   services.push_back(std::make_unique<NodeDirectoryService>(&context));
-  services.push_back(std::make_unique<NodeReconciliationService>(&context));  // docs/RECONCILIATION.md
+  services.push_back(std::make_unique<NodeReconciliationService>(
+      &context, OwnerCorrectionReplayer(&context)));  // docs/RECONCILIATION.md; D410
   // Back office (docs/LEDGER.md, docs/PREPAYMENT.md).
   services.push_back(std::make_unique<NodeLedgerService>(&context));
   services.push_back(std::make_unique<NodePrepaymentService>(&context));
+  services.push_back(std::make_unique<NodeClearingService>(&context));  // claims: docs/CLEARING.md
   for (auto& service : MakeCollaborationServices(context)) services.push_back(std::move(service));
   return services;
 }

@@ -1,5 +1,6 @@
 #include "provincial/provincial_services.h"
 
+#include "common/clearing_cycle_service.h"
 #include "common/clearing_service.h"
 #include "common/collaboration_services.h"
 #include "common/ledger_service.h"
@@ -22,6 +23,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeProvincialServices(NodeContext& 
   for (auto& service : MakeCollaborationServices(context)) services.push_back(std::move(service));
   services.push_back(std::make_unique<NodeClearingService>(&context));  // docs/CLEARING.md
   services.push_back(std::make_unique<NodeAuditService>(&context));
+  services.push_back(std::make_unique<NodeClearingCycleService>(&context));  // forwarding
   return services;
 }
 

@@ -2,38 +2,30 @@
 // yidi-national) and yidictl, started as separate processes on 127.0.0.1 from a copy of the
 // demo mesh of deploy/demo/ whose addresses are rewritten to free loopback ports.
 //
-// One mesh per test suite (E2eMeshTest): SetUpTestSuite writes the configs into a fresh temp
-// dir under /tmp and starts the 8 nodes; every test first restarts any node an earlier test
-// left dead; TearDownTestSuite stops them (SIGTERM, bounded wait, SIGKILL) and removes the temp
-// dir unless a test failed (its path, with the node logs in logs/, is then printed).
+// One mesh per test suite (E2eMeshTest), the shared harness tests/testing/process_mesh.h:
+// SetUpTestSuite writes the configs into a fresh temp dir under /tmp and starts the 8 nodes;
+// every test first restarts any node an earlier test left dead; TearDownTestSuite stops them
+// (SIGTERM, bounded wait, SIGKILL) and removes the temp dir unless a test failed (its path,
+// with the node logs in logs/, is then printed).
 //
-// Every link is mutual TLS (docs/SECURITY.md): the mesh makes a throwaway CA
-// (tests/testing/test_certificates.h) and writes a certificate per node, the test's own admin
-// operator and yidictl's identities into <root>/certs.
+// Every link is mutual TLS (docs/SECURITY.md): the harness issues a certificate per node from
+// the test process's CA (tests/testing/test_certificates.h); yidictl presents the admin
+// operator's or an institution's from the harness's cert_dir().
 //
 // Every wait is bounded; nothing asserts on timing.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -43,40 +35,30 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/config.h"
 #include "common/grpc_status.h"
 #include "common/security.h"
 #include "common/settlement_validation.h"
-#include "tests/testing/test_certificates.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/process_mesh.h"
+#include "tests/testing/test_certificates.h"
 #include "yidi/v1/config.pb.h"
-#include "yidi/v1/directory.grpc.pb.h"
-#include "yidi/v1/directory.pb.h"
 #include "yidi/v1/settlement.grpc.pb.h"
 #include "yidi/v1/settlement.pb.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using yidi::testing::CommandResult;
+using yidi::testing::ProcessMesh;
 using yidi::v1::SettlementResult;
 using yidi::v1::SettlementState;
 using yidi::v1::SettleRequest;
 using yidi::v1::SettleResponse;
 
-// Limits of the harness, each with its reason.
-// A node opens SQLite, migrates and seeds demo persons: well under a second here; 20 s is
-// what deploy/mesh.sh allows too.
-constexpr int kNodeStartTimeoutMs = 20000;
-// A node stops on SIGTERM with a 2 s grace for calls in flight (common/node.cc).
-constexpr int kNodeStopTimeoutMs = 10000;
-// One readiness probe; the probe waits for the connection (wait_for_ready).
-constexpr int kProbeDeadlineMs = 500;
-constexpr int kProbeIntervalMs = 50;
+// Limits of the tests, each with its reason (the harness's own are in process_mesh.h).
 // A settlement crosses 5 nodes with forward_deadline_ms 2000 per hop (demo configs).
 constexpr int kSettleDeadlineMs = 10000;
 // The brief's deadline for a settle that must fail because a hop is down.
@@ -88,70 +70,11 @@ constexpr int kReadDeadlineMs = 5000;
 // hospital retries. Bounded window, fixed pause.
 constexpr int kRetryWindowMs = 10000;
 constexpr int kRetryPauseMs = 200;
-// A child command (yidictl, a binary refusing its config) that does not end in time is killed.
-constexpr int kCommandTimeoutMs = 20000;
-constexpr int kLogTailLines = 40;
+// How often the second-instance test looks at its child.
+constexpr int kPollIntervalMs = 50;
 
-const std::string kSourceDir = YIDI_SOURCE_DIR;
-const std::string kBuildDir = YIDI_BUILD_DIR;
-
-std::string DemoDir() { return kSourceDir + "/deploy/demo"; }
+std::string DemoDir() { return absl::StrCat(YIDI_SOURCE_DIR, "/deploy/demo"); }
 std::string WorkloadFile(const std::string& name) { return DemoDir() + "/workload/" + name; }
-std::string YidictlPath() { return kBuildDir + "/tools/yidictl"; }
-
-// The process's test CA, made on first use.
-yidi::testing::TestCertificateAuthority& TestCa() {
-  static auto* const ca = [] {
-    auto made = yidi::testing::TestCertificateAuthority::Create("Yidi e2e test CA");
-    if (!made.ok()) {
-      std::cerr << "e2e: " << made.status() << "\n";
-      std::abort();
-    }
-    return new std::shared_ptr<yidi::testing::TestCertificateAuthority>(std::move(*made));
-  }();
-  return **ca;
-}
-
-// Issues `identity_uri` into <dir>/<stem>.crt/.key (and <dir>/ca.crt) and points `config` at
-// them.
-absl::Status GiveCertificate(const std::string& dir, const std::string& stem,
-                             const std::string& identity_uri, yidi::v1::NodeConfig* config) {
-  std::error_code ignored;
-  fs::create_directories(dir, ignored);
-  auto files = TestCa().Issue(identity_uri);
-  if (!files.ok()) return files.status();
-  if (absl::Status written = TestCa().Write(*files, dir, stem); !written.ok()) return written;
-  if (config != nullptr) {
-    config->set_plaintext(false);
-    config->clear_security();
-    config->mutable_security()->set_cert_file(absl::StrCat(dir, "/", stem, ".crt"));
-    config->mutable_security()->set_key_file(absl::StrCat(dir, "/", stem, ".key"));
-    config->mutable_security()->set_ca_file(absl::StrCat(dir, "/ca.crt"));
-  }
-  return absl::OkStatus();
-}
-
-// The test's own client identity (the demo's admin operator).
-constexpr char kTestOperator[] = "yidi://operator/e2e?role=admin";
-
-// The demo mesh: config deploy/demo/<name>.textproto, binary under YIDI_BUILD_DIR.
-struct NodeSpec {
-  const char* name;
-  const char* binary;
-  yidi::v1::NodeKind kind;
-  const char* region_code;
-};
-constexpr NodeSpec kNodeSpecs[] = {
-    {"national", "national/yidi-national", yidi::v1::NODE_KIND_NATIONAL, "000000"},
-    {"provincial_500000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "500000"},
-    {"provincial_360000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "360000"},
-    {"provincial_210000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "210000"},
-    {"municipal_500000", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "500000"},
-    {"municipal_360100", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "360100"},
-    {"municipal_360700", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "360700"},
-    {"municipal_210100", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "210100"},
-};
-constexpr int kNodeCount = sizeof(kNodeSpecs) / sizeof(kNodeSpecs[0]);
 
 // The five hops of the two cross-province workload cases, entry first.
 const std::vector<std::string> kCase01Hops = {"municipal_500000", "provincial_500000", "national",
@@ -170,484 +93,6 @@ std::string StatusText(const grpc::Status& status) {
       absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
       status.error_message());
 }
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot be written"));
-  return absl::OkStatus();
-}
-
-std::string LogTail(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return absl::StrCat("(no log at ", path, ")");
-  std::deque<std::string> lines;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-    if (lines.size() > static_cast<size_t>(kLogTailLines)) lines.pop_front();
-  }
-  return absl::StrCat("---- last lines of ", path, " ----\n", absl::StrJoin(lines, "\n"),
-                      "\n---- end of ", path, " ----");
-}
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string pattern = absl::StrCat("/tmp/", prefix, "-XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) return "";
-  return pattern;
-}
-
-// `count` distinct free loopback ports: all bound at once (so the kernel hands out different
-// ones), read, then closed. A port could be taken by someone else before the node binds it;
-// the node then fails to start and the log says so.
-absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof(address);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      status = absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", std::strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(address.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
-}
-
-// Starts `argv` with stdin from /dev/null and stdout and stderr appended to `output_path`.
-absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
-                                    const std::string& output_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t no_signals;
-  sigemptyset(&no_signals);
-  posix_spawnattr_setsigmask(&attributes, &no_signals);
-  sigset_t default_signals;
-  sigemptyset(&default_signals);
-  sigaddset(&default_signals, SIGTERM);
-  sigaddset(&default_signals, SIGINT);
-  sigaddset(&default_signals, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attributes, &default_signals);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, args.data(), environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("posix_spawn ", argv[0], ": ", std::strerror(rc)));
-  }
-  return pid;
-}
-
-// Reaps `pid` if it has ended within `timeout_ms`; returns its wait status, or nullopt if it
-// still runs.
-std::optional<int> WaitForExit(pid_t pid, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    int status = 0;
-    const pid_t reaped = waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) return status;
-    if (reaped < 0 && errno != EINTR) return 0;  // not our child any more: nothing to wait for
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    SleepMs(10);
-  }
-}
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exit code ", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return absl::StrCat("signal ", WTERMSIG(status));
-  return absl::StrCat("wait status ", status);
-}
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when it did not exit normally
-  std::string output;  // stdout and stderr
-};
-
-// Runs `argv` to completion (killed after kCommandTimeoutMs: DEADLINE_EXCEEDED).
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::string& output_path) {
-  std::error_code ignored;
-  fs::remove(output_path, ignored);
-  auto pid = SpawnProcess(argv, output_path);
-  if (!pid.ok()) return pid.status();
-  std::optional<int> status = WaitForExit(*pid, kCommandTimeoutMs);
-  if (!status.has_value()) {
-    kill(*pid, SIGKILL);
-    WaitForExit(*pid, kNodeStopTimeoutMs);
-    return absl::DeadlineExceededError(absl::StrCat(
-        absl::StrJoin(argv, " "), " still ran after ", kCommandTimeoutMs, " ms; killed"));
-  }
-  CommandResult result;
-  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  result.output = ReadFile(output_path).value_or("");
-  return result;
-}
-
-// Runs a shell command line through popen (stderr folded into stdout).
-CommandResult RunPopen(const std::string& command_line) {
-  CommandResult result;
-  FILE* pipe = popen(absl::StrCat(command_line, " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    result.output = absl::StrCat("popen failed: ", std::strerror(errno));
-    return result;
-  }
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-// One node process of the mesh.
-struct NodeProcess {
-  NodeSpec spec;
-  std::string address;      // 127.0.0.1:<port>
-  std::string config_path;  // <root>/<name>.textproto
-  std::string log_path;     // <root>/logs/<name>.log
-  pid_t pid = -1;           // -1 when not running (or reaped)
-};
-
-// The mesh of real processes. Not thread-safe: the test thread alone drives it.
-class Mesh {
- public:
-  ~Mesh() { StopAll(); }
-
-  // Temp dir, ports, configs. Nothing runs yet.
-  absl::Status Create() {
-    root_ = MakeTempDir("yidi-e2e");
-    if (root_.empty()) return absl::InternalError("mkdtemp under /tmp failed");
-    data_dir_ = root_ + "/data";
-    std::error_code error;
-    fs::create_directories(data_dir_, error);
-    fs::create_directories(root_ + "/logs", error);
-    if (error) return absl::InternalError(absl::StrCat(root_, ": ", error.message()));
-
-    auto ports = PickFreePorts(kNodeCount);
-    if (!ports.ok()) return ports.status();
-
-    // Each node's config, with its demo listen address mapped to the new one.
-    std::map<std::string, std::string> new_address_of;  // demo address → new address
-    std::vector<yidi::v1::NodeConfig> configs(kNodeCount);
-    for (int i = 0; i < kNodeCount; ++i) {
-      NodeProcess node;
-      node.spec = kNodeSpecs[i];
-      node.address = absl::StrCat("127.0.0.1:", (*ports)[i]);
-      node.config_path = absl::StrCat(root_, "/", node.spec.name, ".textproto");
-      node.log_path = absl::StrCat(root_, "/logs/", node.spec.name, ".log");
-      const std::string demo_config = absl::StrCat(DemoDir(), "/", node.spec.name, ".textproto");
-      if (absl::Status loaded = yidi::LoadTextProtoFile(demo_config, &configs[i]); !loaded.ok()) {
-        return loaded;
-      }
-      if (configs[i].kind() != node.spec.kind ||
-          configs[i].region_code() != node.spec.region_code) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(demo_config, ": not the ", node.spec.name, " node the test expects"));
-      }
-      new_address_of[configs[i].listen_address()] = node.address;
-      nodes_.push_back(node);
-    }
-
-    yidi::v1::Directory directory;
-    const std::string demo_directory = DemoDir() + "/directory.textproto";
-    if (absl::Status loaded = yidi::LoadTextProtoFile(demo_directory, &directory); !loaded.ok()) {
-      return loaded;
-    }
-    for (yidi::v1::Region& region : *directory.mutable_regions()) {
-      auto found = new_address_of.find(region.address());
-      if (found == new_address_of.end()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            demo_directory, ": region ", region.code(), " at ", region.address(),
-            " is not served by any demo node config"));
-      }
-      region.set_address(found->second);
-    }
-    const std::string directory_path = root_ + "/directory.textproto";
-    if (absl::Status written = WriteText(directory, directory_path); !written.ok()) return written;
-
-    for (int i = 0; i < kNodeCount; ++i) {
-      yidi::v1::NodeConfig& config = configs[i];
-      config.set_listen_address(nodes_[i].address);
-      config.set_directory_file(directory_path);
-      config.set_database_url(absl::StrCat("sqlite://", nodes_[i].spec.name, ".db"));
-      if (!config.catalogue_file().empty()) {
-        config.set_catalogue_file(yidi::ResolvePath(DemoDir(), config.catalogue_file()));
-      }
-      for (std::string& file : *config.mutable_policy_files()) {
-        file = yidi::ResolvePath(DemoDir(), file);
-      }
-      for (std::string& file : *config.mutable_calendar_files()) {
-        file = yidi::ResolvePath(DemoDir(), file);
-      }
-      if (!config.prepayment_policy_file().empty()) {
-        config.set_prepayment_policy_file(
-            yidi::ResolvePath(DemoDir(), config.prepayment_policy_file()));
-      }
-      if (!config.persons_file().empty()) {
-        config.set_persons_file(yidi::ResolvePath(DemoDir(), config.persons_file()));
-      }
-      if (!config.filing_rules_file().empty()) {
-        config.set_filing_rules_file(yidi::ResolvePath(DemoDir(), config.filing_rules_file()));
-      }
-      if (absl::Status certified = GiveCertificate(
-              cert_dir(), nodes_[i].spec.name,
-              yidi::NodeIdentityUri(config.kind(), config.region_code()), &config);
-          !certified.ok()) {
-        return certified;
-      }
-      if (absl::Status written = WriteText(config, nodes_[i].config_path); !written.ok()) {
-        return written;
-      }
-    }
-    // yidictl's identities: --tls_dir=cert_dir() --identity=<stem>.
-    if (absl::Status certified =
-            GiveCertificate(cert_dir(), "operator_admin", kTestOperator, nullptr);
-        !certified.ok()) {
-      return certified;
-    }
-    for (const auto& institution : directory.institutions()) {
-      if (absl::Status certified =
-              GiveCertificate(cert_dir(), absl::StrCat("institution_", institution.code()),
-                              yidi::InstitutionIdentityUri(institution.code()), nullptr);
-          !certified.ok()) {
-        return certified;
-      }
-    }
-    auto files = TestCa().Issue(kTestOperator);
-    if (!files.ok()) return files.status();
-    client_credentials_ = yidi::MakeChannelCredentials(*files);
-    return absl::OkStatus();
-  }
-
-  absl::Status StartAll() {
-    std::vector<NodeProcess*> started;
-    for (NodeProcess& node : nodes_) {
-      if (absl::Status status = Spawn(node); !status.ok()) return status;
-      started.push_back(&node);
-    }
-    return WaitUntilAnswering(started);
-  }
-
-  // Starts (or restarts, same config and data dir) one node and waits until it answers.
-  absl::Status Start(const std::string& name) {
-    NodeProcess& node = Node(name);
-    if (node.pid > 0) return absl::FailedPreconditionError(absl::StrCat(name, " is running"));
-    if (absl::Status status = Spawn(node); !status.ok()) return status;
-    return WaitUntilAnswering({&node});
-  }
-
-  // Restarts every node that is not running and resumes every stopped one (what an earlier
-  // test may have left), then waits until all answer.
-  absl::Status EnsureAllRunning() {
-    std::vector<NodeProcess*> pending;
-    for (NodeProcess& node : nodes_) {
-      if (node.pid > 0 && WaitForExit(node.pid, 0).has_value()) node.pid = -1;
-      if (node.pid > 0) {
-        kill(node.pid, SIGCONT);
-      } else if (absl::Status status = Spawn(node); !status.ok()) {
-        return status;
-      }
-      pending.push_back(&node);
-    }
-    return WaitUntilAnswering(pending);
-  }
-
-  // Stops (SIGSTOP: a hung process that keeps its sockets open) and waits until every thread
-  // of it is stopped.
-  absl::Status Pause(const std::string& name) {
-    NodeProcess& node = Node(name);
-    if (node.pid <= 0) return absl::FailedPreconditionError(absl::StrCat(name, " is not running"));
-    kill(node.pid, SIGSTOP);
-    const std::string stat_path = absl::StrCat("/proc/", node.pid, "/stat");
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kNodeStopTimeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-      // "pid (comm) S ...": the state follows the last ')'.
-      auto stat = ReadFile(stat_path);
-      const size_t paren = stat.ok() ? stat->rfind(')') : std::string::npos;
-      if (paren != std::string::npos && paren + 2 < stat->size() && (*stat)[paren + 2] == 'T') {
-        return absl::OkStatus();
-      }
-      SleepMs(10);
-    }
-    return absl::DeadlineExceededError(absl::StrCat(name, " did not stop on SIGSTOP"));
-  }
-
-  // Resumes a paused node and waits until it answers.
-  absl::Status Resume(const std::string& name) {
-    NodeProcess& node = Node(name);
-    if (node.pid <= 0) return absl::FailedPreconditionError(absl::StrCat(name, " is not running"));
-    kill(node.pid, SIGCONT);
-    return WaitUntilAnswering({&node});
-  }
-
-  // Sends `signal` and reaps the process (SIGKILL: a crash).
-  absl::Status Kill(const std::string& name, int signal) {
-    NodeProcess& node = Node(name);
-    if (node.pid <= 0) return absl::FailedPreconditionError(absl::StrCat(name, " is not running"));
-    kill(node.pid, signal);
-    std::optional<int> status = WaitForExit(node.pid, kNodeStopTimeoutMs);
-    if (!status.has_value()) {
-      kill(node.pid, SIGKILL);
-      WaitForExit(node.pid, kNodeStopTimeoutMs);
-      node.pid = -1;
-      return absl::DeadlineExceededError(absl::StrCat(name, " ignored signal ", signal));
-    }
-    node.pid = -1;
-    return absl::OkStatus();
-  }
-
-  // SIGTERM to all, a bounded wait, SIGKILL to stragglers.
-  void StopAll() {
-    for (NodeProcess& node : nodes_) {
-      if (node.pid > 0) {
-        kill(node.pid, SIGTERM);
-        kill(node.pid, SIGCONT);  // a paused node handles its SIGTERM once resumed
-      }
-    }
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kNodeStopTimeoutMs);
-    for (NodeProcess& node : nodes_) {
-      if (node.pid <= 0) continue;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (!WaitForExit(node.pid, std::max<int>(0, static_cast<int>(left.count()))).has_value()) {
-        std::cerr << "e2e: " << node.spec.name << " (pid " << node.pid << ") still ran "
-                  << kNodeStopTimeoutMs << " ms after SIGTERM: SIGKILL\n";
-        kill(node.pid, SIGKILL);
-        WaitForExit(node.pid, kNodeStopTimeoutMs);
-      }
-      node.pid = -1;
-    }
-  }
-
-  NodeProcess& Node(const std::string& name) {
-    for (NodeProcess& node : nodes_) {
-      if (node.spec.name == name) return node;
-    }
-    std::cerr << "e2e: no node named " << name << "\n";
-    std::abort();
-  }
-  const std::string& Address(const std::string& name) { return Node(name).address; }
-  const std::vector<NodeProcess>& nodes() const { return nodes_; }
-  const std::string& root() const { return root_; }
-  std::string cert_dir() const { return root_ + "/certs"; }
-
-  // A channel per address, kept (its stubs reconnect after a node restarts).
-  std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-    auto& channel = channels_[address];
-    if (channel == nullptr) channel = yidi::MakeChannel(address, client_credentials_);
-    return channel;
-  }
-
- private:
-  static absl::Status WriteText(const google::protobuf::Message& message, const std::string& path) {
-    std::string text;
-    if (!google::protobuf::TextFormat::PrintToString(message, &text)) {
-      return absl::InternalError(absl::StrCat("cannot print ", message.GetTypeName()));
-    }
-    return WriteFile(path, text);
-  }
-
-  absl::Status Spawn(NodeProcess& node) {
-    {
-      std::ofstream log(node.log_path, std::ios::app);
-      log << "==== e2e_test: starting " << node.spec.name << " on " << node.address << "\n";
-    }
-    auto pid = SpawnProcess({kBuildDir + "/" + node.spec.binary, "--config=" + node.config_path,
-                             "--data_dir=" + data_dir_},
-                            node.log_path);
-    if (!pid.ok()) return pid.status();
-    node.pid = *pid;
-    return absl::OkStatus();
-  }
-
-  // Waits until every node answers DirectoryService.GetNodeInfo as itself, or fails naming the
-  // node with its log tail: it exited, or kNodeStartTimeoutMs passed.
-  absl::Status WaitUntilAnswering(std::vector<NodeProcess*> pending) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kNodeStartTimeoutMs);
-    while (!pending.empty()) {
-      std::vector<NodeProcess*> still;
-      for (NodeProcess* node : pending) {
-        if (std::optional<int> exited = WaitForExit(node->pid, 0); exited.has_value()) {
-          node->pid = -1;
-          return absl::UnavailableError(absl::StrCat(node->spec.name, " exited during start-up (",
-                                                     DescribeWaitStatus(*exited), ")\n",
-                                                     LogTail(node->log_path)));
-        }
-        auto stub = yidi::v1::DirectoryService::NewStub(Channel(node->address));
-        grpc::ClientContext context;
-        context.set_deadline(DeadlineIn(kProbeDeadlineMs));
-        context.set_wait_for_ready(true);
-        yidi::v1::GetNodeInfoResponse info;
-        grpc::Status status = stub->GetNodeInfo(&context, {}, &info);
-        if (status.ok()) {
-          if (info.kind() != node->spec.kind || info.region_code() != node->spec.region_code) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                node->address, " answers as ", yidi::v1::NodeKind_Name(info.kind()), " ",
-                info.region_code(), ", not as ", node->spec.name, " (port taken by another "
-                "process?)"));
-          }
-          continue;
-        }
-        still.push_back(node);
-      }
-      pending = std::move(still);
-      if (pending.empty()) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::string report;
-        for (NodeProcess* node : pending) {
-          absl::StrAppend(&report, node->spec.name, " (", node->address, ", pid ", node->pid,
-                          ") did not answer GetNodeInfo within ", kNodeStartTimeoutMs, " ms\n",
-                          LogTail(node->log_path), "\n");
-        }
-        return absl::DeadlineExceededError(report);
-      }
-      SleepMs(kProbeIntervalMs);
-    }
-    return absl::OkStatus();
-  }
-
-  std::string root_;
-  std::string data_dir_;
-  std::vector<NodeProcess> nodes_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
-  std::shared_ptr<grpc::ChannelCredentials> client_credentials_;
-};
 
 SettleRequest LoadWorkload(const std::string& file) {
   SettleRequest request;
@@ -741,29 +186,26 @@ void ExpectSameAmounts(const SettlementResult& expected, const SettlementResult&
 class E2eMeshTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    mesh_ = new Mesh();
-    absl::Status status = mesh_->Create();
-    if (status.ok()) status = mesh_->StartAll();
+    ProcessMesh::Options options;
+    options.name = "e2e";
+    auto mesh = ProcessMesh::Create(options);
+    absl::Status status = mesh.status();
+    if (mesh.ok()) {
+      mesh_ = mesh->release();
+      status = mesh_->StartAll();
+    }
     if (!status.ok()) {
       setup_error_ = status.ToString();
       any_failure_ = true;
     }
   }
 
+  // Stops the nodes; the harness keeps the folder (and prints its path) when a test failed.
   static void TearDownTestSuite() {
     if (mesh_ == nullptr) return;
-    mesh_->StopAll();
-    const std::string root = mesh_->root();
+    if (any_failure_) mesh_->KeepFiles();
     delete mesh_;
     mesh_ = nullptr;
-    if (root.empty()) return;
-    if (any_failure_) {
-      std::cerr << "e2e: a test failed; configs, databases and node logs kept in " << root
-                << "\n";
-    } else {
-      std::error_code ignored;
-      fs::remove_all(root, ignored);
-    }
   }
 
   void SetUp() override {
@@ -876,13 +318,13 @@ class E2eMeshTest : public ::testing::Test {
     return slip;
   }
 
-  static Mesh* mesh_;
+  static ProcessMesh* mesh_;
   static std::string setup_error_;
   static bool any_failure_;
   static int serial_;
 };
 
-Mesh* E2eMeshTest::mesh_ = nullptr;
+ProcessMesh* E2eMeshTest::mesh_ = nullptr;
 std::string E2eMeshTest::setup_error_;
 bool E2eMeshTest::any_failure_ = false;
 int E2eMeshTest::serial_ = 0;
@@ -1074,44 +516,45 @@ TEST_F(E2eMeshTest, HungProvincialAnswersUnavailableAndRetrySettlesAfterResume) 
 // data dir: another database) must refuse to start: NodeServer::Start documents UNAVAILABLE
 // "when it cannot bind", and NodeMain then exits 1 with "cannot listen on ...".
 TEST_F(E2eMeshTest, SecondInstanceOnARunningNodesAddressIsRefused) {
-  const NodeProcess& node = mesh_->Node("municipal_360700");
+  const ProcessMesh::Node& node = mesh_->GetNode("municipal_360700");
   const std::string data_dir = mesh_->root() + "/second_instance";
   const std::string log_path = mesh_->root() + "/logs/second_instance.log";
   std::error_code error;
   fs::create_directories(data_dir, error);
   ASSERT_FALSE(error) << error.message();
-  auto pid = SpawnProcess({kBuildDir + "/" + node.spec.binary, "--config=" + node.config_path,
-                           "--data_dir=" + data_dir},
-                          log_path);
+  auto pid = yidi::testing::SpawnProcess(
+      {yidi::testing::BuildPath(node.spec.binary), "--config=" + node.config_path,
+       "--data_dir=" + data_dir},
+      log_path);
   ASSERT_TRUE(pid.ok()) << pid.status();
 
   // Wait, bounded, until it either exits or says it is listening.
   std::optional<int> exited;
   bool listening = false;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(kNodeStartTimeoutMs);
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(yidi::testing::kProcessNodeStartTimeoutMs);
   while (std::chrono::steady_clock::now() < deadline) {
-    exited = WaitForExit(*pid, 0);
+    exited = yidi::testing::WaitForExit(*pid, 0);
     if (exited.has_value()) break;
-    if (absl::StrContains(ReadFile(log_path).value_or(""), "listening on")) {
+    if (absl::StrContains(yidi::testing::ReadTextFile(log_path).value_or(""), "listening on")) {
       listening = true;
       break;
     }
-    SleepMs(kProbeIntervalMs);
+    SleepMs(kPollIntervalMs);
   }
   if (!exited.has_value()) {
     kill(*pid, SIGKILL);
-    WaitForExit(*pid, kNodeStopTimeoutMs);
+    yidi::testing::WaitForExit(*pid, yidi::testing::kProcessNodeStopTimeoutMs);
   }
-  const std::string log = ReadFile(log_path).value_or("(no log)");
+  const std::string log = yidi::testing::ReadTextFile(log_path).value_or("(no log)");
   // gRPC sets SO_REUSEPORT by default; a second node on the same address would split the
   // connections between two databases. NodeServer::Start turns it off.
   EXPECT_FALSE(listening) << "a second " << node.spec.name << " started on " << node.address
                           << ":\n" << log;
   ASSERT_TRUE(exited.has_value()) << "neither exited nor listened within "
-                                  << kNodeStartTimeoutMs << " ms:\n" << log;
+                                  << yidi::testing::kProcessNodeStartTimeoutMs << " ms:\n" << log;
   EXPECT_TRUE(WIFEXITED(*exited) && WEXITSTATUS(*exited) != 0)
-      << DescribeWaitStatus(*exited) << "\n" << log;
+      << yidi::testing::DescribeWaitStatus(*exited) << "\n" << log;
   EXPECT_TRUE(absl::StrContains(log, "cannot listen on " + node.address)) << log;
 }
 
@@ -1119,37 +562,33 @@ TEST_F(E2eMeshTest, SecondInstanceOnARunningNodesAddressIsRefused) {
 // region's node and plaintext to a TLS node are refused, nothing is stored, and the node's
 // audit log shows the refusal.
 TEST_F(E2eMeshTest, TlsAuthorizationAndAuditAcrossProcesses) {
-  const std::string yidictl = YidictlPath();
-  auto command = [&](const std::string& node, const std::string& args) {
-    return absl::StrCat(yidictl, " --target=", mesh_->Address(node), " --deadline_ms=",
-                        kSettleDeadlineMs, " --tls_dir=", mesh_->cert_dir(), " ", args);
-  };
   // Case 01 belongs to Chongqing hospital H50000000001; a Nanchang hospital tries it there.
   const std::string case01 = WorkloadFile("01_cross_province_inpatient.textproto");
   const SettleRequest request01 = LoadWorkload("01_cross_province_inpatient.textproto");
-  CommandResult foreign = RunPopen(command(
-      "municipal_500000", "--identity=institution_H36010000001 settle --request=" + case01));
+  CommandResult foreign = mesh_->Yidictl("municipal_500000", {"settle", "--request=" + case01},
+                                         "institution_H36010000001");
   EXPECT_NE(foreign.exit_code, 0) << foreign.output;
   EXPECT_TRUE(absl::StrContains(foreign.output, "PERMISSION_DENIED")) << foreign.output;
   EXPECT_TRUE(absl::StrContains(foreign.output, "yidi://institution/H36010000001"))
       << foreign.output;
-  CommandResult got = RunPopen(
-      command("municipal_500000", "get --settlement_id=" + request01.settlement_id()));
+  CommandResult got = mesh_->Yidictl("municipal_500000",
+                                     {"get", "--settlement_id=" + request01.settlement_id()});
   // Nothing stored by the refusal (an earlier test may have settled case 01 legitimately;
   // then the record is that settlement, not a new one).
   if (got.exit_code != 0) {
     EXPECT_TRUE(absl::StrContains(got.output, "NOT_FOUND")) << got.output;
   }
 
-  CommandResult plaintext =
-      RunPopen(absl::StrCat(yidictl, " --target=", mesh_->Address("municipal_500000"),
-                            " --deadline_ms=3000 --plaintext info"));
+  CommandResult plaintext = yidi::testing::RunCommand(
+      {yidi::testing::YidictlPath(), "--target=" + mesh_->Address("municipal_500000"),
+       "--deadline_ms=3000", "--plaintext", "info"},
+      yidi::testing::kProcessCommandTimeoutMs, mesh_->root() + "/logs");
   EXPECT_NE(plaintext.exit_code, 0) << plaintext.output;
   EXPECT_TRUE(absl::StrContains(plaintext.output, "UNAVAILABLE")) << plaintext.output;
 
-  CommandResult audit = RunPopen(command(
+  CommandResult audit = mesh_->Yidictl(
       "municipal_500000",
-      "audit --refused_only --audit_caller=yidi://institution/H36010000001"));
+      {"audit", "--refused_only", "--audit_caller=yidi://institution/H36010000001"});
   EXPECT_EQ(audit.exit_code, 0) << audit.output;
   EXPECT_TRUE(absl::StrContains(audit.output, "PERMISSION_DENIED")) << audit.output;
   EXPECT_TRUE(absl::StrContains(audit.output, "/yidi.v1.SettlementService/Settle"))
@@ -1159,21 +598,15 @@ TEST_F(E2eMeshTest, TlsAuthorizationAndAuditAcrossProcesses) {
   EXPECT_FALSE(absl::StrContains(audit.output, request01.id_number())) << audit.output;
 
   // An institution may not read the audit log.
-  CommandResult nosy = RunPopen(
-      command("municipal_500000", "--identity=institution_H50000000001 audit"));
+  CommandResult nosy =
+      mesh_->Yidictl("municipal_500000", {"audit"}, "institution_H50000000001");
   EXPECT_NE(nosy.exit_code, 0) << nosy.output;
   EXPECT_TRUE(absl::StrContains(nosy.output, "PERMISSION_DENIED")) << nosy.output;
 }
 
 // 4. yidictl, the operator CLI, against the running mesh.
 TEST_F(E2eMeshTest, YidictlInfoSettleAndRefusal) {
-  const std::string yidictl = YidictlPath();
-  auto command = [&](const std::string& node, const std::string& args) {
-    return absl::StrCat(yidictl, " --target=", mesh_->Address(node), " --deadline_ms=",
-                        kSettleDeadlineMs, " --tls_dir=", mesh_->cert_dir(), " ", args);
-  };
-
-  CommandResult info = RunPopen(command("municipal_360100", "info"));
+  CommandResult info = mesh_->Yidictl("municipal_360100", {"info"});
   EXPECT_EQ(info.exit_code, 0) << info.output;
   EXPECT_TRUE(absl::StrContains(info.output, "region=360100")) << info.output;
   EXPECT_TRUE(absl::StrContains(info.output, "MUNICIPAL")) << info.output;
@@ -1181,7 +614,7 @@ TEST_F(E2eMeshTest, YidictlInfoSettleAndRefusal) {
   // Case 03: Ganzhou insured, Nanchang hospital; intra-province, so it never reaches national.
   const std::string case03 = WorkloadFile("03_intra_province_inpatient.textproto");
   const SettleRequest request03 = LoadWorkload("03_intra_province_inpatient.textproto");
-  CommandResult settled = RunPopen(command("municipal_360100", "settle --request=" + case03));
+  CommandResult settled = mesh_->Yidictl("municipal_360100", {"settle", "--request=" + case03});
   EXPECT_EQ(settled.exit_code, 0) << settled.output;
   EXPECT_TRUE(absl::StrContains(settled.output, "SETTLED")) << settled.output;
   EXPECT_TRUE(absl::StrContains(settled.output, request03.settlement_id())) << settled.output;
@@ -1198,16 +631,16 @@ TEST_F(E2eMeshTest, YidictlInfoSettleAndRefusal) {
   // Case 05: Shenyang insured, unfiled, ordinary inpatient in Chongqing: refused, nothing stored.
   const std::string case05 = WorkloadFile("05_refused_unfiled.textproto");
   const SettleRequest request05 = LoadWorkload("05_refused_unfiled.textproto");
-  CommandResult refused = RunPopen(command("municipal_500000", "settle --request=" + case05));
+  CommandResult refused = mesh_->Yidictl("municipal_500000", {"settle", "--request=" + case05});
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_TRUE(absl::StrContains(refused.output, "ERROR FAILED_PRECONDITION")) << refused.output;
-  for (const NodeProcess& node : mesh_->nodes()) {
+  for (const ProcessMesh::Node& node : mesh_->nodes()) {
     ExpectNoRecordAt(node.spec.name, request05.settlement_id());
   }
 
   // `get` reads a node's own record.
-  CommandResult got = RunPopen(command(
-      "provincial_360000", "get --settlement_id=" + request03.settlement_id()));
+  CommandResult got = mesh_->Yidictl("provincial_360000",
+                                     {"get", "--settlement_id=" + request03.settlement_id()});
   EXPECT_EQ(got.exit_code, 0) << got.output;
   EXPECT_TRUE(absl::StrContains(got.output, "SETTLED")) << got.output;
 }
@@ -1216,7 +649,7 @@ TEST_F(E2eMeshTest, YidictlInfoSettleAndRefusal) {
 class BinaryCommandLineTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("yidi-e2e-cli");
+    dir_ = yidi::testing::MakeTempDir("yidi-e2e-cli");
     ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override {
@@ -1229,15 +662,15 @@ class BinaryCommandLineTest : public ::testing::TestWithParam<const char*> {
   }
 
   CommandResult Run(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {kBuildDir + "/" + GetParam()};
+    std::vector<std::string> argv = {yidi::testing::BuildPath(GetParam())};
     argv.insert(argv.end(), args.begin(), args.end());
-    auto result = RunCommand(argv, absl::StrCat(dir_, "/output-", ++runs_, ".txt"));
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : CommandResult{};
+    CommandResult result =
+        yidi::testing::RunCommand(argv, yidi::testing::kProcessCommandTimeoutMs, dir_);
+    EXPECT_NE(result.exit_code, -1) << "did not run to completion: " << result.err;
+    return result;
   }
 
   std::string dir_;
-  int runs_ = 0;
 };
 
 TEST_P(BinaryCommandLineTest, HelpAndConfigErrors) {
@@ -1269,7 +702,7 @@ TEST_P(BinaryCommandLineTest, HelpAndConfigErrors) {
   // the offending token, and an unknown enum value at the next token, so the test uses an
   // unknown field followed by its colon on the same line.)
   const std::string unparsable = dir_ + "/unparsable.textproto";
-  ASSERT_TRUE(WriteFile(unparsable, "name: \"x\"\nno_such_field: 1\n").ok());
+  ASSERT_TRUE(yidi::testing::WriteTextFile(unparsable, "name: \"x\"\nno_such_field: 1\n").ok());
   CommandResult parse_error = Run({"--config=" + unparsable, "--data_dir=" + dir_});
   EXPECT_NE(parse_error.exit_code, 0) << parse_error.output;
   EXPECT_TRUE(absl::StrContains(parse_error.output, unparsable + ":2:")) << parse_error.output;
@@ -1278,7 +711,7 @@ TEST_P(BinaryCommandLineTest, HelpAndConfigErrors) {
   // A well-formed config of another node kind.
   const bool is_national = binary_name == "yidi-national";
   const std::string other_kind = dir_ + "/other_kind.textproto";
-  ASSERT_TRUE(WriteFile(other_kind,
+  ASSERT_TRUE(yidi::testing::WriteTextFile(other_kind,
                         absl::StrCat("kind: ",
                                      is_national ? "NODE_KIND_MUNICIPAL" : "NODE_KIND_NATIONAL",
                                      "\nregion_code: \"", is_national ? "360100" : "000000",
@@ -1311,40 +744,17 @@ TEST_P(BinaryCommandLineTest, RefusesAnAddressInUse) {
   ASSERT_EQ(getsockname(holder, reinterpret_cast<sockaddr*>(&address), &length), 0);
   const std::string held = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
 
-  yidi::v1::NodeConfig config;
-  absl::Status loaded =
-      yidi::LoadTextProtoFile(absl::StrCat(DemoDir(), "/", node_name, ".textproto"), &config);
-  ASSERT_TRUE(loaded.ok()) << loaded;
+  auto loaded = yidi::testing::LoadDemoNodeConfig(node_name);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  yidi::v1::NodeConfig config = *std::move(loaded);
   config.set_listen_address(held);
   config.set_database_url("sqlite://node.db");
   config.set_directory_file(DemoDir() + "/directory.textproto");
-  if (!config.catalogue_file().empty()) {
-    config.set_catalogue_file(yidi::ResolvePath(DemoDir(), config.catalogue_file()));
-  }
-  for (std::string& file : *config.mutable_policy_files()) {
-    file = yidi::ResolvePath(DemoDir(), file);
-  }
-  for (std::string& file : *config.mutable_calendar_files()) {
-    file = yidi::ResolvePath(DemoDir(), file);
-  }
-  if (!config.prepayment_policy_file().empty()) {
-    config.set_prepayment_policy_file(yidi::ResolvePath(DemoDir(), config.prepayment_policy_file()));
-  }
-  if (!config.persons_file().empty()) {
-    config.set_persons_file(yidi::ResolvePath(DemoDir(), config.persons_file()));
-  }
-  if (!config.filing_rules_file().empty()) {
-    config.set_filing_rules_file(yidi::ResolvePath(DemoDir(), config.filing_rules_file()));
-  }
+  yidi::testing::UseProcessCertificate(&config);
   std::string text;
   ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(config, &text));
   const std::string config_path = dir_ + "/node.textproto";
-  ASSERT_TRUE(GiveCertificate(dir_, "node", yidi::NodeIdentityUri(config.kind(), config.region_code()),
-                              &config)
-                  .ok());
-  text.clear();
-  ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(config, &text));
-  ASSERT_TRUE(WriteFile(config_path, text).ok());
+  ASSERT_TRUE(yidi::testing::WriteTextFile(config_path, text).ok());
 
   CommandResult result = Run({"--config=" + config_path, "--data_dir=" + dir_});
   close(holder);

@@ -1,5 +1,6 @@
 // Multi-process end-to-end tests with MySQL nodes: the real node binaries on 127.0.0.1, from a
-// copy of the demo mesh of deploy/demo/ (as tests/e2e_test.cc does), with the national node
+// copy of the demo mesh of deploy/demo/ (the shared harness tests/testing/process_mesh.h, as
+// tests/e2e_test.cc uses it), with the national node
 // and municipal 360100 (Nanchang) on MySQL and the six others on SQLite. The MySQL server is
 // the throwaway MariaDB of the CTest fixture (tests/mysql/mariadb.sh, YIDI_TEST_MARIADB_STATE);
 // the nodes connect as `yidi_node`, a user with only the privileges docs/DEPLOY.md lists.
@@ -16,29 +17,19 @@
 //   4. A user without DDL privileges runs a migrated node (and cannot migrate a fresh one).
 //
 // Every wait is bounded; nothing asserts on timing.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -52,38 +43,33 @@
 #include "absl/strings/str_join.h"
 #include "common/config.h"
 #include "common/grpc_status.h"
-#include "tests/testing/test_certificates.h"
 #include "common/settlement_validation.h"
 #include "common/store/mysql_store.h"
 #include "common/store/store.h"
 #include "common/store/store_test_backends.h"
-#include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/process_mesh.h"
+#include "tests/testing/test_certificates.h"
 #include "yidi/v1/config.pb.h"
-#include "yidi/v1/directory.grpc.pb.h"
-#include "yidi/v1/directory.pb.h"
 #include "yidi/v1/settlement.grpc.pb.h"
 #include "yidi/v1/settlement.pb.h"
-
-extern char** environ;
 
 namespace {
 
 namespace fs = std::filesystem;
+using yidi::testing::CommandResult;
+using yidi::testing::PickFreePorts;
+using yidi::testing::ProcessMesh;
 using yidi::v1::SettlementResult;
 using yidi::v1::SettleRequest;
 using yidi::v1::SettleResponse;
 
-// Limits of the harness, each with its reason.
+// Limits of the tests, each with its reason (the harness's own are in process_mesh.h).
 // A node opens its database, migrates (DDL on MariaDB takes tens of ms a statement) and seeds
 // the demo persons: a few seconds at most; 30 s on a loaded CI machine.
 constexpr int kNodeStartTimeoutMs = 30000;
-// A node stops on SIGTERM with a 2 s grace for calls in flight (common/node.cc).
-constexpr int kNodeStopTimeoutMs = 10000;
-constexpr int kProbeDeadlineMs = 500;
-constexpr int kProbeIntervalMs = 50;
 // A settlement crosses 5 nodes with forward_deadline_ms 2000 per hop (demo configs).
 constexpr int kSettleDeadlineMs = 10000;
 constexpr int kReadDeadlineMs = 5000;
@@ -93,45 +79,18 @@ constexpr int kRetryWindowMs = 60000;
 constexpr int kRetryPauseMs = 200;
 // A child command (a node refusing to start, mariadb.sh) that does not end in time is killed.
 constexpr int kCommandTimeoutMs = 120000;
-constexpr int kLogTailLines = 40;
 // The light load of the restart test: a few hospitals, each with one settlement in flight.
 constexpr int kLoadThreads = 3;
 // How long the load runs before, between and after the outages, and how long each lasts.
 constexpr int kLoadPhaseMs = 1500;
 constexpr int kOutageMs = 1500;
 
-const std::string kSourceDir = YIDI_SOURCE_DIR;
-const std::string kBuildDir = YIDI_BUILD_DIR;
+// The nodes on MySQL; the six others stay on SQLite.
+const char* const kMysqlNodes[] = {"national", "municipal_360100"};
 
-std::string DemoDir() { return kSourceDir + "/deploy/demo"; }
+std::string DemoDir() { return absl::StrCat(YIDI_SOURCE_DIR, "/deploy/demo"); }
 std::string WorkloadFile(const std::string& name) { return DemoDir() + "/workload/" + name; }
-std::string MariadbScript() { return kSourceDir + "/tests/mysql/mariadb.sh"; }
-
-struct NodeSpec {
-  const char* name;
-  const char* binary;
-  yidi::v1::NodeKind kind;
-  const char* region_code;
-  bool on_mysql;
-};
-constexpr NodeSpec kNodeSpecs[] = {
-    {"national", "national/yidi-national", yidi::v1::NODE_KIND_NATIONAL, "000000", true},
-    {"provincial_500000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "500000",
-     false},
-    {"provincial_360000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "360000",
-     false},
-    {"provincial_210000", "provincial/yidi-provincial", yidi::v1::NODE_KIND_PROVINCIAL, "210000",
-     false},
-    {"municipal_500000", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "500000",
-     false},
-    {"municipal_360100", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "360100",
-     true},
-    {"municipal_360700", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "360700",
-     false},
-    {"municipal_210100", "municipal/yidi-municipal", yidi::v1::NODE_KIND_MUNICIPAL, "210100",
-     false},
-};
-constexpr int kNodeCount = sizeof(kNodeSpecs) / sizeof(kNodeSpecs[0]);
+std::string MariadbScript() { return absl::StrCat(YIDI_SOURCE_DIR, "/tests/mysql/mariadb.sh"); }
 
 // Case 01 (Chongqing hospital, Nanchang insured) and case 02 (Nanchang hospital, Shenyang
 // insured): both cross national; 360100 is the owner of one and the entry of the other.
@@ -147,166 +106,14 @@ std::chrono::system_clock::time_point DeadlineIn(int ms) {
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 std::string StatusText(const grpc::Status& status) {
-  return absl::StrCat(
-      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
-      status.error_message());
+  return absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                      ": ", status.error_message());
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot be written"));
-  return absl::OkStatus();
-}
-
-std::string LogTail(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return absl::StrCat("(no log at ", path, ")");
-  std::deque<std::string> lines;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-    if (lines.size() > static_cast<size_t>(kLogTailLines)) lines.pop_front();
-  }
-  return absl::StrCat("---- last lines of ", path, " ----\n", absl::StrJoin(lines, "\n"),
-                      "\n---- end of ", path, " ----");
-}
-
-// `count` distinct free loopback ports: all bound at once, read, then closed.
-absl::StatusOr<std::vector<int>> PickFreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      status = absl::InternalError(absl::StrCat("bind 127.0.0.1:0: ", std::strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(address.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  if (!status.ok()) return status;
-  return ports;
-}
-
-// Starts `argv` with stdin from /dev/null and stdout and stderr appended to `output_path`.
-absl::StatusOr<pid_t> SpawnProcess(const std::vector<std::string>& argv,
-                                   const std::string& output_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t no_signals;
-  sigemptyset(&no_signals);
-  posix_spawnattr_setsigmask(&attributes, &no_signals);
-  sigset_t default_signals;
-  sigemptyset(&default_signals);
-  sigaddset(&default_signals, SIGTERM);
-  sigaddset(&default_signals, SIGINT);
-  sigaddset(&default_signals, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attributes, &default_signals);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, args.data(), environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return absl::InternalError(absl::StrCat("posix_spawn ", argv[0], ": ", std::strerror(rc)));
-  }
-  return pid;
-}
-
-// Reaps `pid` if it has ended within `timeout_ms`; its wait status, or nullopt if it still runs.
-std::optional<int> WaitForExit(pid_t pid, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    int status = 0;
-    const pid_t reaped = waitpid(pid, &status, WNOHANG);
-    if (reaped == pid) return status;
-    if (reaped < 0 && errno != EINTR) return 0;  // not our child any more
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    SleepMs(10);
-  }
-}
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when it did not exit normally
-  std::string output;  // stdout and stderr
-};
-
-// Runs `argv` to completion (killed after kCommandTimeoutMs: DEADLINE_EXCEEDED).
-absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                         const std::string& output_path) {
-  std::error_code ignored;
-  fs::remove(output_path, ignored);
-  auto pid = SpawnProcess(argv, output_path);
-  if (!pid.ok()) return pid.status();
-  std::optional<int> status = WaitForExit(*pid, kCommandTimeoutMs);
-  if (!status.has_value()) {
-    kill(*pid, SIGKILL);
-    WaitForExit(*pid, kNodeStopTimeoutMs);
-    return absl::DeadlineExceededError(absl::StrCat(
-        absl::StrJoin(argv, " "), " still ran after ", kCommandTimeoutMs, " ms; killed"));
-  }
-  CommandResult result;
-  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  result.output = ReadFile(output_path).value_or("");
-  return result;
-}
-
-// A node config from deploy/demo with every relative `*_file` / `*_files` path resolved
-// against the demo folder (new file fields need no change here).
+// A demo node config with its paths resolved and a certificate of its node identity.
 absl::StatusOr<yidi::v1::NodeConfig> LoadDemoConfig(const std::string& name) {
-  yidi::v1::NodeConfig config;
-  const std::string path = absl::StrCat(DemoDir(), "/", name, ".textproto");
-  if (absl::Status loaded = yidi::LoadTextProtoFile(path, &config); !loaded.ok()) return loaded;
-  const google::protobuf::Descriptor* descriptor = config.GetDescriptor();
-  const google::protobuf::Reflection* reflection = config.GetReflection();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
-    if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) continue;
-    const std::string& field_name = field->name();
-    if (!absl::EndsWith(field_name, "_file") && !absl::EndsWith(field_name, "_files")) continue;
-    if (field->is_repeated()) {
-      for (int j = 0; j < reflection->FieldSize(config, field); ++j) {
-        const std::string value = reflection->GetRepeatedString(config, field, j);
-        if (!value.empty()) {
-          reflection->SetRepeatedString(&config, field, j, yidi::ResolvePath(DemoDir(), value));
-        }
-      }
-    } else if (const std::string value = reflection->GetString(config, field); !value.empty()) {
-      reflection->SetString(&config, field, yidi::ResolvePath(DemoDir(), value));
-    }
-  }
-  // Mutual TLS with the test process's CA (tests/testing/test_certificates.h).
-  yidi::testing::UseProcessCertificate(&config);
+  auto config = yidi::testing::LoadDemoNodeConfig(name);
+  if (config.ok()) yidi::testing::UseProcessCertificate(&*config);
   return config;
 }
 
@@ -315,13 +122,7 @@ absl::Status WriteText(const google::protobuf::Message& message, const std::stri
   if (!google::protobuf::TextFormat::PrintToString(message, &text)) {
     return absl::InternalError(absl::StrCat("cannot print ", message.GetTypeName()));
   }
-  return WriteFile(path, text);
-}
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string pattern = absl::StrCat("/tmp/", prefix, "-XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) return "";
-  return pattern;
+  return yidi::testing::WriteTextFile(path, text);
 }
 
 // The throwaway MariaDB of the CTest fixture: its state folder, admin URL and node-user URL.
@@ -331,16 +132,17 @@ struct MariadbServer {
   std::string node_url;     // mysql://yidi_node:yidi-node@127.0.0.1:PORT/ (DDL and DML)
   std::string runtime_url;  // mysql://yidi_runtime:yidi-runtime@127.0.0.1:PORT/ (DML only)
 
-  // Stops (SIGTERM, or SIGKILL when `crash`) or starts the server through mariadb.sh.
+  // Stops (SIGTERM, or SIGKILL when `crash`) or starts the server through mariadb.sh; its
+  // output is kept beside `log_path`.
   absl::Status Run(const std::string& command, const std::string& log_path,
                    bool crash = false) const {
     std::vector<std::string> argv = {"/bin/bash", MariadbScript(), command, state_dir};
     if (crash) argv.push_back("--kill");
-    auto result = RunCommand(argv, log_path);
-    if (!result.ok()) return result.status();
-    if (result->exit_code != 0) {
-      return absl::InternalError(absl::StrCat("mariadb.sh ", command, " failed: ",
-                                              result->output));
+    const CommandResult result = yidi::testing::RunCommand(
+        argv, kCommandTimeoutMs, fs::path(log_path).parent_path().string());
+    if (result.exit_code != 0) {
+      return absl::InternalError(absl::StrCat("mariadb.sh ", command, " failed (exit ",
+                                              result.exit_code, "): ", result.output));
     }
     return absl::OkStatus();
   }
@@ -352,9 +154,9 @@ absl::StatusOr<std::optional<MariadbServer>> FindMariadbServer() {
   if (state == nullptr || *state == 0) return std::optional<MariadbServer>();
   MariadbServer server;
   server.state_dir = state;
-  auto admin = ReadFile(server.state_dir + "/url");
-  auto node = ReadFile(server.state_dir + "/node_url");
-  auto runtime = ReadFile(server.state_dir + "/runtime_url");
+  auto admin = yidi::testing::ReadTextFile(server.state_dir + "/url");
+  auto node = yidi::testing::ReadTextFile(server.state_dir + "/node_url");
+  auto runtime = yidi::testing::ReadTextFile(server.state_dir + "/runtime_url");
   if (!admin.ok() || !node.ok() || !runtime.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "YIDI_TEST_MARIADB_STATE=", server.state_dir,
@@ -367,256 +169,87 @@ absl::StatusOr<std::optional<MariadbServer>> FindMariadbServer() {
   return std::optional<MariadbServer>(server);
 }
 
-struct NodeProcess {
-  NodeSpec spec;
-  std::string address;
-  std::string config_path;
-  std::string log_path;
-  std::string database;  // MySQL database name; "" for an SQLite node
-  pid_t pid = -1;
-};
-
-// The mesh of real processes. Not thread-safe except Channel(), which the load threads share.
+// The demo mesh of real processes (the shared harness) with two nodes on MySQL: each gets a
+// database of its own, created here and dropped when the mesh is destroyed.
 class Mesh {
  public:
   explicit Mesh(MariadbServer server) : server_(std::move(server)) {}
   ~Mesh() {
-    StopAll();
-    for (const NodeProcess& node : nodes_) {
-      if (node.database.empty()) continue;
-      if (absl::Status dropped = yidi::DropMysqlDatabase(server_.admin_url, node.database);
+    mesh_.reset();  // stops the nodes before their databases go
+    for (const auto& [name, database] : databases_) {
+      if (absl::Status dropped = yidi::DropMysqlDatabase(server_.admin_url, database);
           !dropped.ok()) {
-        std::cerr << "mysql_e2e: cannot drop " << node.database << ": " << dropped << "\n";
+        std::cerr << "mysql_e2e: cannot drop " << database << ": " << dropped << "\n";
       }
     }
   }
 
   absl::Status Create() {
-    root_ = MakeTempDir("yidi-mysql-e2e");
-    if (root_.empty()) return absl::InternalError("mkdtemp under /tmp failed");
-    data_dir_ = root_ + "/data";
-    std::error_code error;
-    fs::create_directories(data_dir_, error);
-    fs::create_directories(root_ + "/logs", error);
-    if (error) return absl::InternalError(absl::StrCat(root_, ": ", error.message()));
-    auto ports = PickFreePorts(kNodeCount);
-    if (!ports.ok()) return ports.status();
-
-    std::map<std::string, std::string> new_address_of;
-    std::vector<yidi::v1::NodeConfig> configs;
-    for (int i = 0; i < kNodeCount; ++i) {
-      NodeProcess node;
-      node.spec = kNodeSpecs[i];
-      node.address = absl::StrCat("127.0.0.1:", (*ports)[i]);
-      node.config_path = absl::StrCat(root_, "/", node.spec.name, ".textproto");
-      node.log_path = absl::StrCat(root_, "/logs/", node.spec.name, ".log");
-      auto config = LoadDemoConfig(node.spec.name);
-      if (!config.ok()) return config.status();
-      new_address_of[config->listen_address()] = node.address;
-      configs.push_back(std::move(*config));
-      nodes_.push_back(node);
-    }
-    yidi::v1::Directory directory;
-    if (absl::Status loaded =
-            yidi::LoadTextProtoFile(DemoDir() + "/directory.textproto", &directory);
-        !loaded.ok()) {
-      return loaded;
-    }
-    for (yidi::v1::Region& region : *directory.mutable_regions()) {
-      auto found = new_address_of.find(region.address());
-      if (found == new_address_of.end()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("region ", region.code(), " is served by no demo node config"));
+    ProcessMesh::Options options;
+    options.name = "mysql-e2e";
+    options.start_timeout_ms = kNodeStartTimeoutMs;
+    options.command_timeout_ms = kCommandTimeoutMs;
+    options.configure = [this](const yidi::testing::ProcessNodeSpec& spec,
+                               yidi::v1::NodeConfig* config) -> absl::Status {
+      if (std::find(std::begin(kMysqlNodes), std::end(kMysqlNodes), spec.name) ==
+          std::end(kMysqlNodes)) {
+        return absl::OkStatus();
       }
-      region.set_address(found->second);
-    }
-    const std::string directory_path = root_ + "/directory.textproto";
-    if (absl::Status written = WriteText(directory, directory_path); !written.ok()) return written;
-
-    for (int i = 0; i < kNodeCount; ++i) {
-      NodeProcess& node = nodes_[i];
-      yidi::v1::NodeConfig& config = configs[i];
-      config.set_listen_address(node.address);
-      config.set_directory_file(directory_path);
-      if (node.spec.on_mysql) {
-        // yidi_node may use only databases named yidi_node_* (mariadb.sh).
-        node.database = absl::StrCat("yidi_node_", getpid(), "_", node.spec.name);
-        if (absl::Status created = yidi::CreateMysqlDatabase(server_.admin_url, node.database);
-            !created.ok()) {
-          node.database.clear();
-          return created;
-        }
-        config.set_database_url(NodeDatabaseUrl(server_.node_url, node.spec.name));
-      } else {
-        config.set_database_url(absl::StrCat("sqlite://", node.spec.name, ".db"));
+      // yidi_node may use only databases named yidi_node_* (mariadb.sh).
+      const std::string database = absl::StrCat("yidi_node_", getpid(), "_", spec.name);
+      if (absl::Status created = yidi::CreateMysqlDatabase(server_.admin_url, database);
+          !created.ok()) {
+        return created;
       }
-      if (absl::Status written = WriteText(config, node.config_path); !written.ok()) {
-        return written;
-      }
-    }
+      databases_[spec.name] = database;
+      config->set_database_url(NodeDatabaseUrl(server_.node_url, spec.name));
+      return absl::OkStatus();
+    };
+    auto mesh = ProcessMesh::Create(std::move(options));
+    if (!mesh.ok()) return mesh.status();
+    mesh_ = std::move(*mesh);
     return absl::OkStatus();
   }
 
-  absl::Status StartAll() {
-    std::vector<NodeProcess*> started;
-    for (NodeProcess& node : nodes_) {
-      if (absl::Status status = Spawn(node); !status.ok()) return status;
-      started.push_back(&node);
-    }
-    return WaitUntilAnswering(started);
-  }
-
-  absl::Status Start(const std::string& name) {
-    NodeProcess& node = Node(name);
-    if (node.pid > 0) return absl::FailedPreconditionError(absl::StrCat(name, " is running"));
-    if (absl::Status status = Spawn(node); !status.ok()) return status;
-    return WaitUntilAnswering({&node});
-  }
-
+  absl::Status StartAll() { return mesh_->StartAll(); }
+  absl::Status Start(const std::string& name) { return mesh_->Start(name); }
   // Sends `signal` and reaps the process.
-  absl::Status Stop(const std::string& name, int signal) {
-    NodeProcess& node = Node(name);
-    if (node.pid <= 0) return absl::FailedPreconditionError(absl::StrCat(name, " is not running"));
-    kill(node.pid, signal);
-    std::optional<int> status = WaitForExit(node.pid, kNodeStopTimeoutMs);
-    if (!status.has_value()) {
-      kill(node.pid, SIGKILL);
-      WaitForExit(node.pid, kNodeStopTimeoutMs);
-    }
-    node.pid = -1;
-    return status.has_value() ? absl::OkStatus()
-                              : absl::DeadlineExceededError(
-                                    absl::StrCat(name, " ignored signal ", signal));
-  }
-
+  absl::Status Stop(const std::string& name, int signal) { return mesh_->Kill(name, signal); }
   // Restarts every node that is not running (what an earlier test may have left).
-  absl::Status EnsureAllRunning() {
-    std::vector<NodeProcess*> pending;
-    for (NodeProcess& node : nodes_) {
-      if (node.pid > 0 && WaitForExit(node.pid, 0).has_value()) node.pid = -1;
-      if (node.pid > 0) continue;
-      if (absl::Status status = Spawn(node); !status.ok()) return status;
-      pending.push_back(&node);
-    }
-    return WaitUntilAnswering(pending);
+  absl::Status EnsureAllRunning() { return mesh_->EnsureAllRunning(); }
+  void KeepFiles() {
+    if (mesh_ != nullptr) mesh_->KeepFiles();
   }
 
-  void StopAll() {
-    for (NodeProcess& node : nodes_) {
-      if (node.pid > 0) kill(node.pid, SIGTERM);
-    }
-    for (NodeProcess& node : nodes_) {
-      if (node.pid <= 0) continue;
-      if (!WaitForExit(node.pid, kNodeStopTimeoutMs).has_value()) {
-        kill(node.pid, SIGKILL);
-        WaitForExit(node.pid, kNodeStopTimeoutMs);
-      }
-      node.pid = -1;
-    }
-  }
-
-  NodeProcess& Node(const std::string& name) {
-    for (NodeProcess& node : nodes_) {
-      if (node.spec.name == name) return node;
-    }
-    std::cerr << "mysql_e2e: no node named " << name << "\n";
-    std::abort();
-  }
-  const std::string& Address(const std::string& name) { return Node(name).address; }
-  const std::string& root() const { return root_; }
+  const std::string& Address(const std::string& name) { return mesh_->Address(name); }
+  std::string root() const { return mesh_ != nullptr ? mesh_->root() : ""; }
   const MariadbServer& server() const { return server_; }
 
   // Rewrites the database URL of a node's config (takes effect at its next start).
   absl::Status SetDatabaseUrl(const std::string& name, const std::string& url) {
-    yidi::v1::NodeConfig config;
-    NodeProcess& node = Node(name);
-    if (absl::Status loaded = yidi::LoadTextProtoFile(node.config_path, &config); !loaded.ok()) {
-      return loaded;
-    }
-    config.set_database_url(url);
-    return WriteText(config, node.config_path);
+    return mesh_->RewriteConfig(name,
+                                [&](yidi::v1::NodeConfig* config) { config->set_database_url(url); });
   }
 
   // The URL a node of the mesh uses for its MySQL database, as the user of `server_url`.
   std::string NodeDatabaseUrl(const std::string& server_url, const std::string& name) {
-    return absl::StrCat(server_url, Node(name).database, "?pool=6");
+    return absl::StrCat(server_url, databases_.at(name), "?pool=6");
   }
 
   // The URL an administrator reads a MySQL node's database with.
   std::string AdminDatabaseUrl(const std::string& name) {
-    return server_.admin_url + Node(name).database;
+    return server_.admin_url + databases_.at(name);
   }
 
+  // Thread-safe: the load threads share it.
   std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-    std::lock_guard<std::mutex> lock(channels_mutex_);
-    auto& channel = channels_[address];
-    if (channel == nullptr) {
-      channel = yidi::MakeChannel(address, yidi::testing::ProcessOperatorCredentials());
-    }
-    return channel;
+    return mesh_->Channel(address);
   }
 
  private:
-  absl::Status Spawn(NodeProcess& node) {
-    {
-      std::ofstream log(node.log_path, std::ios::app);
-      log << "==== mysql_e2e_test: starting " << node.spec.name << " on " << node.address << "\n";
-    }
-    auto pid = SpawnProcess({kBuildDir + "/" + node.spec.binary, "--config=" + node.config_path,
-                             "--data_dir=" + data_dir_},
-                            node.log_path);
-    if (!pid.ok()) return pid.status();
-    node.pid = *pid;
-    return absl::OkStatus();
-  }
-
-  absl::Status WaitUntilAnswering(std::vector<NodeProcess*> pending) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(kNodeStartTimeoutMs);
-    while (!pending.empty()) {
-      std::vector<NodeProcess*> still;
-      for (NodeProcess* node : pending) {
-        if (std::optional<int> exited = WaitForExit(node->pid, 0); exited.has_value()) {
-          node->pid = -1;
-          return absl::UnavailableError(absl::StrCat(node->spec.name,
-                                                     " exited during start-up\n",
-                                                     LogTail(node->log_path)));
-        }
-        auto stub = yidi::v1::DirectoryService::NewStub(Channel(node->address));
-        grpc::ClientContext context;
-        context.set_deadline(DeadlineIn(kProbeDeadlineMs));
-        context.set_wait_for_ready(true);
-        yidi::v1::GetNodeInfoResponse info;
-        if (stub->GetNodeInfo(&context, {}, &info).ok()) {
-          if (info.kind() != node->spec.kind || info.region_code() != node->spec.region_code) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                node->address, " answers as another node (port taken by another process?)"));
-          }
-          continue;
-        }
-        still.push_back(node);
-      }
-      pending = std::move(still);
-      if (pending.empty()) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        std::string report;
-        for (NodeProcess* node : pending) {
-          absl::StrAppend(&report, node->spec.name, " did not answer within ",
-                          kNodeStartTimeoutMs, " ms\n", LogTail(node->log_path), "\n");
-        }
-        return absl::DeadlineExceededError(report);
-      }
-      SleepMs(kProbeIntervalMs);
-    }
-    return absl::OkStatus();
-  }
-
   const MariadbServer server_;
-  std::string root_;
-  std::string data_dir_;
-  std::vector<NodeProcess> nodes_;
-  std::mutex channels_mutex_;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  std::map<std::string, std::string> databases_;  // node name → MySQL database
+  std::unique_ptr<ProcessMesh> mesh_;
 };
 
 SettleRequest LoadWorkload(const std::string& file) {
@@ -674,17 +307,13 @@ class MysqlMeshTest : public ::testing::Test {
     }
   }
 
+  // Stops the nodes and drops their databases; the harness keeps the folder (and prints its
+  // path) when a test failed.
   static void TearDownTestSuite() {
     if (mesh_ == nullptr) return;
-    const std::string root = mesh_->root();
+    if (any_failure_) mesh_->KeepFiles();
     delete mesh_;
     mesh_ = nullptr;
-    if (any_failure_) {
-      std::cerr << "mysql_e2e: a test failed; configs and node logs kept in " << root << "\n";
-    } else if (!root.empty()) {
-      std::error_code ignored;
-      fs::remove_all(root, ignored);
-    }
   }
 
   void SetUp() override {
@@ -875,17 +504,18 @@ TEST_F(MysqlMeshTest, NodeExitsAtStartWhenMysqlIsUnreachable) {
     const std::string config_path = absl::StrCat(mesh_->root(), "/unreachable-", ++run,
                                                   ".textproto");
     ASSERT_TRUE(WriteText(*config, config_path).ok());
-    auto result = RunCommand({kBuildDir + "/national/yidi-national", "--config=" + config_path,
-                              "--data_dir=" + mesh_->root()},
-                             absl::StrCat(mesh_->root(), "/logs/unreachable-", run, ".log"));
-    ASSERT_TRUE(result.ok()) << result.status();
-    EXPECT_NE(result->exit_code, 0) << result->output;
-    EXPECT_TRUE(absl::StrContains(result->output, "cannot start")) << result->output;
-    EXPECT_TRUE(absl::StrContains(result->output, test_case.masked)) << result->output;
-    EXPECT_TRUE(absl::StrContains(result->output, test_case.cause)) << result->output;
-    EXPECT_FALSE(absl::StrContains(result->output, "s3cret-pw")) << result->output;
-    EXPECT_FALSE(absl::StrContains(result->output, ":" + parsed->password + "@"))
-        << result->output;
+    const CommandResult result = yidi::testing::RunCommand(
+        {yidi::testing::BuildPath("national/yidi-national"), "--config=" + config_path,
+         "--data_dir=" + mesh_->root()},
+        kCommandTimeoutMs, mesh_->root() + "/logs");
+    ASSERT_NE(result.exit_code, -1) << "did not run to completion: " << result.err;
+    EXPECT_NE(result.exit_code, 0) << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, "cannot start")) << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, test_case.masked)) << result.output;
+    EXPECT_TRUE(absl::StrContains(result.output, test_case.cause)) << result.output;
+    EXPECT_FALSE(absl::StrContains(result.output, "s3cret-pw")) << result.output;
+    EXPECT_FALSE(absl::StrContains(result.output, ":" + parsed->password + "@"))
+        << result.output;
   }
 }
 
@@ -1014,14 +644,15 @@ TEST_F(MysqlMeshTest, RuntimeUserWithoutDdlPrivilegesRunsAMigratedNode) {
   config->set_database_url(mesh_->server().runtime_url + fresh);
   const std::string config_path = mesh_->root() + "/runtime-fresh.textproto";
   ASSERT_TRUE(WriteText(*config, config_path).ok());
-  auto result = RunCommand({kBuildDir + "/national/yidi-national", "--config=" + config_path,
-                            "--data_dir=" + mesh_->root()},
-                           mesh_->root() + "/logs/runtime-fresh.log");
+  const CommandResult result = yidi::testing::RunCommand(
+      {yidi::testing::BuildPath("national/yidi-national"), "--config=" + config_path,
+       "--data_dir=" + mesh_->root()},
+      kCommandTimeoutMs, mesh_->root() + "/logs");
   EXPECT_TRUE(yidi::DropMysqlDatabase(mesh_->server().admin_url, fresh).ok());
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_NE(result->exit_code, 0) << result->output;
-  EXPECT_TRUE(absl::StrContains(result->output, "cannot start")) << result->output;
-  EXPECT_TRUE(absl::StrContains(result->output, "CREATE command denied")) << result->output;
+  ASSERT_NE(result.exit_code, -1) << "did not run to completion: " << result.err;
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "cannot start")) << result.output;
+  EXPECT_TRUE(absl::StrContains(result.output, "CREATE command denied")) << result.output;
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 // balances. Also: ApplyCorrection idempotency and bad input over gRPC, institution day totals,
 // and a day that fails because a province is down and is re-run the next day.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -492,6 +494,203 @@ TEST_F(ReconciliationMeshTest, DayWithAProvinceDownFailsAndIsRerunTheNextDay) {
   // Balanced days are not run again.
   mesh_->clock().Advance(absl::Hours(24));
   EXPECT_THAT(scheduler.RunDue(), ::testing::ElementsAre("2026-11-25"));
+}
+
+TEST_F(ReconciliationMeshTest, TotalsArePagedAndEveryPageIsCompared) {
+  // Four cross-province keys (pair, institution); national's totals come one key per page.
+  std::vector<SettleRequest> requests;
+  for (const char* name : {"01_cross_province_inpatient", "02_cross_province_outpatient",
+                           "06_reversal_inpatient", "07_resident_big_bill"}) {
+    requests.push_back(Workload(name));
+    SettleResponse response;
+    ASSERT_GRPC_OK(Settle(requests.back(), &response));
+  }
+  // The difference sits in the key that sorts last at national (06: insured 500000).
+  const std::string last_id = requests[2].settlement_id();
+  ASSERT_EQ(requests[2].insured_region(), "500000");
+  Execute(National(), absl::StrCat("DELETE FROM settlement_record WHERE settlement_id = '",
+                                   last_id, "'"));
+  NodeContext* national = mesh_->Context(National());
+  yidi::v1::GetDayTotalsRequest first_page;
+  first_page.set_day(kDay);
+  first_page.set_page_size(1);
+  auto page = HandleGetDayTotals(*national, first_page);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_FALSE(page->next_page_token().empty()) << "more keys than one page";
+
+  Reconciler reconciler(national, /*totals_page_size=*/1);
+  auto report = reconciler.RunDay(kDay);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->status(), yidi::v1::RUN_STATUS_BALANCED) << report->DebugString();
+  EXPECT_EQ(report->pairs_compared(), 4) << report->DebugString();
+  ASSERT_EQ(report->differences_found(), 1) << report->DebugString();
+  EXPECT_EQ(report->differences(0).settlement_id(), last_id);
+  EXPECT_EQ(report->differences(0).kind(), yidi::v1::DIFFERENCE_KIND_MISSING);
+  EXPECT_EQ(StateAt(National(), last_id), yidi::v1::SETTLEMENT_STATE_SETTLED);
+  // A bad token is refused naming the field.
+  yidi::v1::GetDayTotalsRequest bad = first_page;
+  bad.set_page_token("not-a-token");
+  yidi::v1::GetDayTotalsResponse refused;
+  grpc::ClientContext context;
+  context.set_deadline(DeadlineIn(kCallDeadline));
+  const grpc::Status status = Stub(Provincial("360000"))->GetDayTotals(&context, bad, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(status.error_message(), "page_token:")) << status.error_message();
+  ExpectBalancedAgain(National());
+}
+
+// D410: what a correction replays at the owner (municipal/owner_corrections.h).
+class OwnerCorrectionTest : public ReconciliationMeshTest {
+ protected:
+  // The owner's accumulators of a person: "year/name" → amount.
+  std::map<std::string, int64_t> Accumulators(const NodeId& owner, const std::string& id_number) {
+    std::map<std::string, int64_t> values;
+    auto tx = mesh_->Context(owner)->store->Begin(TransactionMode::kRead);
+    EXPECT_TRUE(tx.ok());
+    auto rows = (*tx)->Query("SELECT year, name, amount FROM accumulator WHERE id_number = ?",
+                             {id_number});
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    for (const Row& row : *rows) values[absl::StrCat(row.Int(0), "/", row.Text(1))] = row.Int(2);
+    return values;
+  }
+  static bool AllZero(const std::map<std::string, int64_t>& values) {
+    for (const auto& [name, amount] : values) {
+      if (amount != 0) return false;
+    }
+    return true;
+  }
+  grpc::Status Correct(const NodeId& node, const yidi::v1::ApplyCorrectionRequest& request,
+                       yidi::v1::ApplyCorrectionResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(DeadlineIn(kCallDeadline));
+    return Stub(node)->ApplyCorrection(&context, request, response);
+  }
+};
+
+TEST_F(OwnerCorrectionTest, OffsetAtTheOwnerUndoesItsAccumulatorsOnce) {
+  const SettleRequest request = Workload("01_cross_province_inpatient");  // owner 360100
+  const NodeId owner = Municipal("360100");
+  const auto before = Accumulators(owner, request.id_number());
+  SettleResponse response;
+  ASSERT_GRPC_OK(Settle(request, &response));
+  const auto settled = Accumulators(owner, request.id_number());
+  ASSERT_NE(settled, before) << "the settlement fed the accumulators";
+
+  yidi::v1::ApplyCorrectionRequest offset;
+  offset.set_correction_id("ops-owner-void-1");
+  offset.set_settlement_id(request.settlement_id());
+  offset.set_action(yidi::v1::CORRECTION_ACTION_OFFSET);
+  offset.set_reason("test: 冲减 at the owner");
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the same correction twice: replayed once
+    yidi::v1::ApplyCorrectionResponse applied;
+    ASSERT_GRPC_OK(Correct(owner, offset, &applied));
+    EXPECT_EQ(applied.replayed(), attempt > 0);
+    EXPECT_EQ(applied.previous_state(), yidi::v1::SETTLEMENT_STATE_SETTLED);
+    const auto now = Accumulators(owner, request.id_number());
+    EXPECT_TRUE(AllZero(now) || now == before) << "undone exactly, once";
+  }
+  // Another correction id for the same 冲减 finds it VOIDED and replays nothing more.
+  offset.set_correction_id("ops-owner-void-2");
+  yidi::v1::ApplyCorrectionResponse again;
+  ASSERT_GRPC_OK(Correct(owner, offset, &again));
+  EXPECT_FALSE(again.replayed());
+  EXPECT_EQ(again.previous_state(), yidi::v1::SETTLEMENT_STATE_VOIDED);
+  const auto after = Accumulators(owner, request.id_number());
+  EXPECT_TRUE(AllZero(after) || after == before);
+  EXPECT_EQ(Query(owner, absl::StrCat("SELECT COUNT(*) FROM accumulator_change WHERE "
+                                      "settlement_id = '", request.settlement_id(), "#void'")) > 0,
+            !AllZero(settled));
+  // A relay's record of the same settlement feeds nothing: the province just voids it.
+  yidi::v1::ApplyCorrectionResponse relay;
+  offset.set_correction_id("ops-province-void-1");
+  ASSERT_GRPC_OK(Correct(Provincial("360000"), offset, &relay));
+  EXPECT_EQ(relay.state(), yidi::v1::SETTLEMENT_STATE_VOIDED);
+}
+
+TEST_F(OwnerCorrectionTest, OwnerRefusesAmountsItsPolicyEngineDidNotCompute) {
+  const SettleRequest request = Workload("01_cross_province_inpatient");
+  const NodeId owner = Municipal("360100");
+  SettleResponse response;
+  ASSERT_GRPC_OK(Settle(request, &response));
+  const auto settled = Accumulators(owner, request.id_number());
+  yidi::v1::ApplyCorrectionRequest supplement;
+  supplement.set_correction_id("ops-owner-amounts-1");
+  supplement.set_settlement_id(request.settlement_id());
+  supplement.set_action(yidi::v1::CORRECTION_ACTION_SUPPLEMENT);
+  supplement.set_state(yidi::v1::SETTLEMENT_STATE_SETTLED);
+  *supplement.mutable_result() = response.result();
+  supplement.mutable_result()->set_total_fen(response.result().total_fen() + 100);
+  supplement.mutable_result()->set_cash_fen(response.result().cash_fen() + 100);
+  supplement.mutable_result()->set_self_pay_fen(response.result().self_pay_fen() + 100);
+  supplement.mutable_result()->set_person_part_fen(response.result().person_part_fen() + 100);
+  yidi::v1::ApplyCorrectionResponse applied;
+  const grpc::Status status = Correct(owner, supplement, &applied);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("other amounts"));
+  // Nothing stored: no audit row, the record and accumulators as committed.
+  EXPECT_EQ(Query(owner, "SELECT COUNT(*) FROM reconciliation_correction"), 0);
+  EXPECT_EQ(Query(owner, absl::StrCat("SELECT total_fen FROM settlement_record WHERE "
+                                      "settlement_id = '", request.settlement_id(), "'")),
+            response.result().total_fen());
+  EXPECT_EQ(Accumulators(owner, request.id_number()), settled);
+}
+
+TEST_F(OwnerCorrectionTest, ReversalMissingAtTheOwnerIsReplayedByTheProvinceRun) {
+  const SettleRequest request = Workload("01_cross_province_inpatient");  // owner 360100
+  const NodeId owner = Municipal("360100");
+  const auto before = Accumulators(owner, request.id_number());
+  SettleResponse original;
+  ASSERT_GRPC_OK(Settle(request, &original));
+  const auto settled = Accumulators(owner, request.id_number());
+  yidi::v1::ReverseRequest reverse;
+  reverse.set_settlement_id("H50000000001-20261123-R0009");
+  reverse.set_original_settlement_id(request.settlement_id());
+  reverse.set_insured_region(request.insured_region());
+  reverse.set_treatment_region(request.treatment_region());
+  reverse.set_institution_code(request.visit().institution_code());
+  reverse.set_reason("patient refund");
+  SettleResponse reversal;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(DeadlineIn(kCallDeadline));
+    ASSERT_GRPC_OK(mesh_->Settlement(Municipal("500000")).Reverse(&context, reverse, &reversal));
+  }
+  const auto reversed = Accumulators(owner, request.id_number());
+  // The owner loses the reversal (a restore from an older backup): record, state and the
+  // accumulator changes it made are gone.
+  const std::string r = reverse.settlement_id();
+  const std::string same_key =
+      "c.id_number = accumulator.id_number AND c.insurance_type = accumulator.insurance_type "
+      "AND c.year = accumulator.year AND c.name = accumulator.name";
+  if (!AllZero(settled)) {
+    Execute(owner, absl::StrCat("UPDATE accumulator SET amount = amount - (SELECT c.delta FROM "
+                                "accumulator_change c WHERE c.settlement_id = '", r, "' AND ",
+                                same_key, ") WHERE EXISTS (SELECT 1 FROM accumulator_change c "
+                                "WHERE c.settlement_id = '", r, "' AND ", same_key, ")"));
+    Execute(owner, absl::StrCat("DELETE FROM accumulator_change WHERE settlement_id = '", r, "'"));
+  }
+  Execute(owner, absl::StrCat("DELETE FROM settlement_record WHERE settlement_id = '", r, "'"));
+  Execute(owner, absl::StrCat("UPDATE settlement_record SET state = 2 WHERE settlement_id = '",
+                              request.settlement_id(), "'"));
+  ASSERT_EQ(Accumulators(owner, request.id_number()), settled);
+
+  // Jiangxi reconciles with its city: the treatment side's record (the province's) prevails,
+  // the owner takes the reversal and replays it.
+  const ReconciliationReport report = Run(Provincial("360000"));
+  EXPECT_EQ(report.status(), yidi::v1::RUN_STATUS_BALANCED) << report.DebugString();
+  ASSERT_EQ(report.differences_found(), 2) << report.DebugString();
+  for (const std::string& id : {request.settlement_id(), r}) {
+    const auto difference = Find(report, id);
+    EXPECT_EQ(difference.kind(), yidi::v1::DIFFERENCE_KIND_REVERSED_ONE_SIDE) << id;
+    EXPECT_TRUE(difference.resolved()) << difference.resolution();
+  }
+  EXPECT_EQ(StateAt(owner, request.settlement_id()), yidi::v1::SETTLEMENT_STATE_REVERSED);
+  EXPECT_EQ(StateAt(owner, r), yidi::v1::SETTLEMENT_STATE_SETTLED);
+  EXPECT_EQ(Accumulators(owner, request.id_number()), reversed);
+  // A second run balances and replays nothing.
+  ExpectBalancedAgain(Provincial("360000"));
+  EXPECT_EQ(Accumulators(owner, request.id_number()), reversed);
+  (void)before;
 }
 
 // Over mutual TLS: the national node calls the provinces with its own certificate (parent), the

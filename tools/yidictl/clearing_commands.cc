@@ -11,6 +11,10 @@
 //                   [--fund=pooled|account|large|supplementary|civil|veteran|critical|
 //                    assistance|other]
 //   clearing claim ID TREATMENT INSURED COUNT YUAN --month=YYYY-MM
+//   clearing declare --month=YYYY-MM        treatment city: build its claims, send to the province
+//   clearing submit-claims --month=YYYY-MM  province: freeze the month's cross-province claims,
+//                                           submit them to national
+//   clearing claims --month=YYYY-MM         the claims this node holds, with their states
 //   clearing trace INSURED TREATMENT --month=YYYY-MM
 //   clearing combined PROVINCE --month=YYYY-MM --national_target=ADDR   (Jiangxi's table)
 // Amounts are typed in 元 ("1234.56") and printed in 元 with two decimals, as the forms print.
@@ -334,6 +338,96 @@ YIDICTL_COMMAND("clearing claim", kClaimUsage, [](const Channel& channel, const 
       yidi::v1::ClearingService::NewStub(channel)->SubmitClaim(context.get(), request, &response);
   if (!status.ok()) return yidictl::Fail(status);
   std::printf("claim %s recorded%s\n", args[0].c_str(), response.replayed() ? " (replay)" : "");
+  return yidictl::kExitOk;
+});
+
+const char* ClaimStateName(yidi::v1::ClaimState state) {
+  switch (state) {
+    case yidi::v1::CLAIM_STATE_DECLARED: return "declared (not acknowledged)";
+    case yidi::v1::CLAIM_STATE_SENT: return "sent";
+    case yidi::v1::CLAIM_STATE_HELD: return "held (until the freeze)";
+    case yidi::v1::CLAIM_STATE_FORWARDED: return "forwarded";
+    case yidi::v1::CLAIM_STATE_AWAITING_BUILD: return "awaiting the build";
+    case yidi::v1::CLAIM_STATE_CLEARED: return "cleared";
+    case yidi::v1::CLAIM_STATE_EXCLUDED: return "EXCLUDED";
+    default: return "?";
+  }
+}
+
+void PrintClaim(const yidi::v1::ClearingClaim& c) {
+  std::printf("%s  %s → %s  costs %s  %lld settlements  %s 元  lines %d  withheld %d  "
+              "released %d",
+              c.claim_id().c_str(), c.insured_region().c_str(), c.treatment_region().c_str(),
+              c.clearing_month().c_str(), static_cast<long long>(c.settlement_count()),
+              FormatYuan(c.total_fen()).c_str(), c.lines_size(), c.withheld_settlement_ids_size(),
+              c.released_settlement_ids_size());
+  if (!c.cleared_in_month().empty()) std::printf("  clearing %s", c.cleared_in_month().c_str());
+  if (c.state() != yidi::v1::CLAIM_STATE_UNSPECIFIED) {
+    std::printf("  %s", ClaimStateName(c.state()));
+  }
+  if (!c.reason().empty()) std::printf("\n    %s", c.reason().c_str());
+  std::printf("\n");
+}
+
+void PrintBatch(const yidi::v1::ClaimBatch& b, bool replayed) {
+  std::printf("batch %s  %s  from %s  %d claims  %lld settlements  %s 元%s\n",
+              b.batch_id().c_str(), b.clearing_month().c_str(), b.from_region().c_str(),
+              b.claims_size(), static_cast<long long>(b.settlement_count()),
+              FormatYuan(b.total_fen()).c_str(), replayed ? "  (stored before)" : "");
+}
+
+constexpr char kDeclareUsage[] = "clearing declare --month=YYYY-MM   (--target: a treatment city)";
+YIDICTL_COMMAND("clearing declare", kDeclareUsage, [](const Channel& channel, const Args& args) {
+  std::string month;
+  if (!args.empty() || !Month(&month)) return Usage(kDeclareUsage);
+  yidi::v1::DeclareClaimsRequest request;
+  request.set_clearing_month(month);
+  yidi::v1::DeclareClaimsResponse response;
+  auto context = yidictl::MakeContext();
+  grpc::Status status = yidi::v1::ClearingService::NewStub(channel)->DeclareClaims(
+      context.get(), request, &response);
+  if (!status.ok()) return yidictl::Fail(status);  // stored: run it again to resend
+  PrintBatch(response.batch(), response.replayed());
+  for (const auto& claim : response.batch().claims()) PrintClaim(claim);
+  for (const auto& claim : response.accepted()) {
+    std::printf("province: %s → clearing %s\n", claim.claim_id().c_str(),
+                claim.cleared_in_month().c_str());
+  }
+  return yidictl::kExitOk;
+});
+
+constexpr char kSubmitClaimsUsage[] =
+    "clearing submit-claims --month=YYYY-MM   (--target: a province)";
+YIDICTL_COMMAND("clearing submit-claims", kSubmitClaimsUsage, [](const Channel& channel,
+                                                                  const Args& args) {
+  std::string month;
+  if (!args.empty() || !Month(&month)) return Usage(kSubmitClaimsUsage);
+  yidi::v1::ForwardClaimsRequest request;
+  request.set_clearing_month(month);
+  yidi::v1::ForwardClaimsResponse response;
+  auto context = yidictl::MakeContext();
+  grpc::Status status = yidi::v1::ClearingService::NewStub(channel)->ForwardClaims(
+      context.get(), request, &response);
+  if (!status.ok()) return yidictl::Fail(status);
+  PrintBatch(response.batch(), response.replayed());
+  for (const auto& claim : response.batch().claims()) PrintClaim(claim);
+  return yidictl::kExitOk;
+});
+
+constexpr char kClaimsUsage[] = "clearing claims --month=YYYY-MM";
+YIDICTL_COMMAND("clearing claims", kClaimsUsage, [](const Channel& channel, const Args& args) {
+  std::string month;
+  if (!args.empty() || !Month(&month)) return Usage(kClaimsUsage);
+  yidi::v1::ListClaimsRequest request;
+  request.set_clearing_month(month);
+  yidi::v1::ListClaimsResponse response;
+  auto context = yidictl::MakeContext();
+  grpc::Status status = yidi::v1::ClearingService::NewStub(channel)->ListClaims(
+      context.get(), request, &response);
+  if (!status.ok()) return yidictl::Fail(status);
+  for (const auto& claim : response.claims()) PrintClaim(claim);
+  std::printf("%d claims; %lld settlements held pending here\n", response.claims_size(),
+              static_cast<long long>(response.pending_count()));
   return yidictl::kExitOk;
 });
 

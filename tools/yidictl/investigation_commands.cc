@@ -5,19 +5,26 @@
 //   investigation answer ID correct|incorrect [REASON]     on the treatment region's node
 //   investigation confirm ID           on the insured node
 //   investigation dispute ID REASON
-//   investigation close PERIOD         national / province: close YYYY-MM and publish
-//   investigation list [PERIOD]        this node's copies
-//   investigation stats PERIOD         completion statistics
+//   investigation close --period=YYYY-MM   national / province: close the period and publish
+//   investigation list [--period=YYYY-MM]  this node's copies
+//   investigation stats --period=YYYY-MM   completion statistics
+// The period is a flag like the other commands' months (--month); the older positional form
+// (`investigation stats 2026-11`) is still accepted.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "common/config.h"
 #include "common/id_number.h"
 #include "common/money.h"
 #include "tools/yidictl/command.h"
 #include "yidi/v1/investigation.grpc.pb.h"
+
+ABSL_FLAG(std::string, period, "",
+          "investigation close / list / stats: the period YYYY-MM (closed at 00:00 CST on its "
+          "26th)");
 
 namespace {
 
@@ -53,6 +60,22 @@ int Respond(const grpc::Status& status, const yidi::v1::InvestigationResponse& r
   Print(response.investigation());
   if (response.replayed()) std::cout << "(replayed: the stored result)\n";
   return yidictl::kExitOk;
+}
+
+// The period of a command: --period, or the one positional argument of the older form.
+// Returns false (a usage error) when there are more arguments, or both disagree. `required`:
+// some period must be given.
+bool PeriodOf(const Args& args, bool required, std::string* period) {
+  *period = absl::GetFlag(FLAGS_period);
+  if (args.size() > 1) return false;
+  if (args.size() == 1) {
+    if (!period->empty() && *period != args[0]) {
+      std::cerr << "--period=" << *period << " and the argument " << args[0] << " disagree\n";
+      return false;
+    }
+    *period = args[0];
+  }
+  return !required || !period->empty();
 }
 
 template <typename Request>
@@ -145,12 +168,13 @@ YIDICTL_COMMAND("investigation dispute", "investigation dispute ID REASON",
                 });
 
 YIDICTL_COMMAND("investigation close",
-                "investigation close PERIOD  (YYYY-MM; national or a province, from 00:00 on "
+                "investigation close --period=YYYY-MM  (national or a province, from 00:00 on "
                 "the 26th)",
                 [](const Channel& channel, const Args& args) {
-                  if (args.size() != 1) return Usage("close PERIOD");
+                  std::string period;
+                  if (!PeriodOf(args, true, &period)) return Usage("close --period=YYYY-MM");
                   yidi::v1::CloseInvestigationPeriodRequest request;
-                  request.set_period(args[0]);
+                  request.set_period(period);
                   yidi::v1::CloseInvestigationPeriodResponse response;
                   auto context = yidictl::MakeContext();
                   grpc::Status status = InvestigationService::NewStub(channel)
@@ -173,11 +197,12 @@ YIDICTL_COMMAND("investigation close",
                   return yidictl::kExitOk;
                 });
 
-YIDICTL_COMMAND("investigation list", "investigation list [PERIOD]",
+YIDICTL_COMMAND("investigation list", "investigation list [--period=YYYY-MM]",
                 [](const Channel& channel, const Args& args) {
-                  if (args.size() > 1) return Usage("list [PERIOD]");
+                  std::string period;
+                  if (!PeriodOf(args, false, &period)) return Usage("list [--period=YYYY-MM]");
                   yidi::v1::ListInvestigationsRequest request;
-                  if (!args.empty()) request.set_period(args[0]);
+                  request.set_period(period);
                   yidi::v1::ListInvestigationsResponse response;
                   auto context = yidictl::MakeContext();
                   grpc::Status status = InvestigationService::NewStub(channel)->ListInvestigations(
@@ -187,11 +212,13 @@ YIDICTL_COMMAND("investigation list", "investigation list [PERIOD]",
                   return yidictl::kExitOk;
                 });
 
-YIDICTL_COMMAND("investigation stats", "investigation stats PERIOD  (completion statistics)",
+YIDICTL_COMMAND("investigation stats",
+                "investigation stats --period=YYYY-MM  (completion statistics of the period)",
                 [](const Channel& channel, const Args& args) {
-                  if (args.size() != 1) return Usage("stats PERIOD");
+                  std::string period;
+                  if (!PeriodOf(args, true, &period)) return Usage("stats --period=YYYY-MM");
                   yidi::v1::GetInvestigationStatisticsRequest request;
-                  request.set_period(args[0]);
+                  request.set_period(period);
                   yidi::v1::InvestigationStatistics s;
                   auto context = yidictl::MakeContext();
                   grpc::Status status = InvestigationService::NewStub(channel)

@@ -9,15 +9,10 @@
 #include "common/routing.h"
 #include "common/settlement_relay.h"
 #include "common/status_macros.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
 namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 absl::StatusOr<std::vector<yidi::v1::Announcement>> ReadAll(Store& store) {
   ASSIGN_OR_RETURN(auto tx, store.Begin(TransactionMode::kRead));
@@ -116,7 +111,7 @@ grpc::ServerUnaryReactor* NodeAnnouncementService::PublishAnnouncement(
     grpc::CallbackServerContext* ctx, const yidi::v1::PublishAnnouncementRequest* request,
     yidi::v1::PublishAnnouncementResponse* response) {
   auto stored = StoreHere(request->announcement());
-  if (!stored.ok()) return Finish(ctx, stored.status());
+  if (!stored.ok()) return FinishUnary(ctx, stored.status());
   *response->mutable_announcement() = stored->announcement;
   response->set_replayed(stored->replayed);
   auto* reactor = ctx->DefaultReactor();
@@ -179,21 +174,21 @@ grpc::ServerUnaryReactor* NodeAnnouncementService::ListAnnouncements(
                     : context_->directory.PoolingRegionFor(institution->region_code());
     if (context_->identity.kind != yidi::v1::NODE_KIND_MUNICIPAL || !pool.ok() ||
         *pool != context_->identity.region_code) {
-      return Finish(ctx, absl::InvalidArgumentError(absl::StrCat(
-                             "institution_code: ", request->institution_code(),
-                             " is not an institution of ", context_->name,
-                             "; an institution asks its own municipal node")));
+      return FinishUnary(
+          ctx, absl::InvalidArgumentError(absl::StrCat(
+                   "institution_code: ", request->institution_code(), " is not an institution of ",
+                   context_->name, "; an institution asks its own municipal node")));
     }
   }
   auto all = ReadAll(*context_->store);
-  if (!all.ok()) return Finish(ctx, all.status());
+  if (!all.ok()) return FinishUnary(ctx, all.status());
   for (auto& a : *all) {
     if (request->kind() != yidi::v1::ANNOUNCEMENT_KIND_UNSPECIFIED && a.kind() != request->kind()) {
       continue;
     }
     *response->add_announcements() = std::move(a);
   }
-  return Finish(ctx, absl::OkStatus());
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 }  // namespace yidi

@@ -12,6 +12,7 @@
 #include "common/clearing_claims.h"
 #include "common/clock.h"
 #include "common/directory.h"
+#include "common/proto_column.h"
 #include "common/status_macros.h"
 #include "yidi/v1/prepayment.pb.h"
 
@@ -132,22 +133,6 @@ int64_t SumOfColumns(const FundColumns& f) {
 
 namespace {
 
-std::string Encode(const google::protobuf::Message& message) {
-  std::string bytes;
-  YIDI_CHECK(message.SerializeToString(&bytes), "a message serialises");
-  return absl::Base64Escape(bytes);
-}
-
-template <typename M>
-absl::StatusOr<M> Decode(const std::string& text, absl::string_view what) {
-  std::string bytes;
-  M message;
-  if (!absl::Base64Unescape(text, &bytes) || !message.ParseFromString(bytes)) {
-    return absl::InternalError(absl::StrCat(what, ": stored body is corrupt"));
-  }
-  return message;
-}
-
 std::string MonthText(absl::CivilMonth month) { return absl::FormatCivilTime(month); }
 std::string DayText(absl::CivilMonth month) { return FormatDate(absl::CivilDay(month)); }
 
@@ -226,7 +211,7 @@ absl::StatusOr<std::optional<Clearing>> FindClearing(Transaction& tx, absl::Civi
                                        {MonthText(month)}));
   if (rows.empty()) return std::optional<Clearing>();
   ASSIGN_OR_RETURN(Clearing clearing,
-                   Decode<Clearing>(rows.front().Text(0), "clearing " + MonthText(month)));
+                   DecodeProtoColumn<Clearing>(rows.front().Text(0), "clearing " + MonthText(month)));
   return std::optional<Clearing>(std::move(clearing));
 }
 
@@ -237,13 +222,13 @@ absl::Status SaveClearing(Transaction& tx, const Clearing& clearing, absl::Time 
         .Execute("INSERT INTO clearing_run (clearing_month, issuer_region, state, frozen_at, "
                  "body, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                  {clearing.clearing_month(), clearing.issuer_region(), int64_t{clearing.state()},
-                  clearing.frozen_at(), Encode(clearing), FormatCstTimestamp(now)})
+                  clearing.frozen_at(), EncodeProtoColumn(clearing), FormatCstTimestamp(now)})
         .status();
   }
   return tx
       .Execute("UPDATE clearing_run SET state = ?, body = ?, updated_at = ? WHERE "
                "clearing_month = ?",
-               {int64_t{clearing.state()}, Encode(clearing), FormatCstTimestamp(now),
+               {int64_t{clearing.state()}, EncodeProtoColumn(clearing), FormatCstTimestamp(now),
                 clearing.clearing_month()})
       .status();
 }
@@ -351,7 +336,7 @@ absl::StatusOr<Clearing> Build(Transaction& tx, const ClearingNode& node, absl::
   int64_t deducted_total = 0;
   for (const Row& row : deductions) {
     ASSIGN_OR_RETURN(ClearingDeduction deduction,
-                     Decode<ClearingDeduction>(row.Text(0), "deduction"));
+                     DecodeProtoColumn<ClearingDeduction>(row.Text(0), "deduction"));
     if (claims.not_cleared.count({node.pooling_region_of(deduction.insured_region()),
                                   node.pooling_region_of(deduction.treatment_region())}) > 0) {
       continue;
@@ -674,7 +659,7 @@ absl::StatusOr<yidi::v1::RecordDeductionResponse> RecordDeduction(
   yidi::v1::RecordDeductionResponse response;
   if (!rows.empty()) {
     ASSIGN_OR_RETURN(ClearingDeduction stored,
-                     Decode<ClearingDeduction>(rows.front().Text(0), "deduction"));
+                     DecodeProtoColumn<ClearingDeduction>(rows.front().Text(0), "deduction"));
     ClearingDeduction compare = stored;
     compare.clear_applied_month();
     if (compare.SerializeAsString() != clean.SerializeAsString()) {
@@ -695,7 +680,7 @@ absl::StatusOr<yidi::v1::RecordDeductionResponse> RecordDeduction(
                              "created_at) VALUES (?, ?, ?, ?, ?, '', ?, ?)",
                              {clean.deduction_id(), clean.clearing_month(),
                               clean.insured_region(), clean.treatment_region(), a.total_fen(),
-                              Encode(clean), FormatCstTimestamp(node.now)})
+                              EncodeProtoColumn(clean), FormatCstTimestamp(node.now)})
                       .status());
   *response.mutable_deduction() = clean;
   return response;
@@ -729,7 +714,7 @@ absl::StatusOr<yidi::v1::SubmitClaimResponse> SubmitClaim(Transaction& tx,
                                        {claim.claim_id()}));
   yidi::v1::SubmitClaimResponse response;
   if (!rows.empty()) {
-    ASSIGN_OR_RETURN(ClearingClaim stored, Decode<ClearingClaim>(rows.front().Text(0), "claim"));
+    ASSIGN_OR_RETURN(ClearingClaim stored, DecodeProtoColumn<ClearingClaim>(rows.front().Text(0), "claim"));
     if (stored.SerializeAsString() != claim.SerializeAsString()) {
       return absl::AlreadyExistsError(absl::StrCat(
           "claim.claim_id: ", claim.claim_id(), " was submitted with other figures"));
@@ -746,7 +731,7 @@ absl::StatusOr<yidi::v1::SubmitClaimResponse> SubmitClaim(Transaction& tx,
   }
   RETURN_IF_ERROR(tx.Execute("INSERT INTO clearing_claim (claim_id, clearing_month, body, "
                              "created_at) VALUES (?, ?, ?, ?)",
-                             {claim.claim_id(), claim.clearing_month(), Encode(claim),
+                             {claim.claim_id(), claim.clearing_month(), EncodeProtoColumn(claim),
                               FormatCstTimestamp(node.now)})
                       .status());
   *response.mutable_claim() = claim;

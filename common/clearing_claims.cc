@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/directory.h"
 #include "common/prepayment.h"
+#include "common/proto_column.h"
 #include "common/status_macros.h"
 
 namespace yidi {
@@ -106,22 +107,6 @@ constexpr char kExcluded[] = "excluded";
 
 // Rows per IN (...) list: well under SQLite's and MySQL's placeholder limits.
 constexpr size_t kInListChunk = 500;
-
-std::string Encode(const google::protobuf::Message& message) {
-  std::string bytes;
-  YIDI_CHECK(message.SerializeToString(&bytes), "a message serialises");
-  return absl::Base64Escape(bytes);
-}
-
-template <typename M>
-absl::StatusOr<M> Decode(const std::string& text, absl::string_view what) {
-  std::string bytes;
-  M message;
-  if (!absl::Base64Unescape(text, &bytes) || !message.ParseFromString(bytes)) {
-    return absl::InternalError(absl::StrCat(what, ": stored body is corrupt"));
-  }
-  return message;
-}
 
 std::string MonthText(absl::CivilMonth month) { return absl::FormatCivilTime(month); }
 std::string Compact(absl::CivilMonth month) {
@@ -318,7 +303,7 @@ absl::StatusOr<std::optional<std::pair<int64_t, ClaimBatch>>> FindBatch(Transact
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT state, body FROM claim_batch WHERE batch_id = ?",
                                        {std::string(id)}));
   if (rows.empty()) return std::optional<std::pair<int64_t, ClaimBatch>>();
-  ASSIGN_OR_RETURN(ClaimBatch batch, Decode<ClaimBatch>(rows.front().Text(1), "claim batch"));
+  ASSIGN_OR_RETURN(ClaimBatch batch, DecodeProtoColumn<ClaimBatch>(rows.front().Text(1), "claim batch"));
   return std::optional<std::pair<int64_t, ClaimBatch>>(
       std::make_pair(rows.front().Int(0), std::move(batch)));
 }
@@ -330,7 +315,7 @@ absl::Status InsertBatch(Transaction& tx, const ClaimBatch& batch, int64_t direc
       .Execute("INSERT INTO claim_batch (batch_id, direction, from_region, clearing_month, "
                "state, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                {batch.batch_id(), direction, batch.from_region(), batch.clearing_month(),
-                kUnsent, Encode(batch), at, at})
+                kUnsent, EncodeProtoColumn(batch), at, at})
       .status();
 }
 
@@ -727,7 +712,7 @@ absl::StatusOr<yidi::v1::SubmitClaimsResponse> ReceiveClaims(Transaction& tx,
     ClearingClaim accepted = claim;
     if (!existing.empty()) {
       ASSIGN_OR_RETURN(ClearingClaim before,
-                       Decode<ClearingClaim>(existing.front().Text(0), "claim"));
+                       DecodeProtoColumn<ClearingClaim>(existing.front().Text(0), "claim"));
       if (Figures(before).SerializeAsString() != claim.SerializeAsString()) {
         return absl::AlreadyExistsError(absl::StrCat("batch.claims[", i, "].claim_id: ",
                                                      claim.claim_id(),
@@ -740,13 +725,13 @@ absl::StatusOr<yidi::v1::SubmitClaimsResponse> ReceiveClaims(Transaction& tx,
                                  "clearing_month, batch_id, out_batch, body, created_at) VALUES "
                                  "(?, ?, ?, ?, '', ?, ?)",
                                  {claim.claim_id(), claim.clearing_month(), MonthText(assigned),
-                                  batch.batch_id(), Encode(claim), at})
+                                  batch.batch_id(), EncodeProtoColumn(claim), at})
                           .status());
     } else {
       accepted.set_cleared_in_month(MonthText(assigned));
       RETURN_IF_ERROR(tx.Execute("INSERT INTO clearing_claim (claim_id, clearing_month, body, "
                                  "created_at) VALUES (?, ?, ?, ?)",
-                                 {claim.claim_id(), MonthText(assigned), Encode(claim), at})
+                                 {claim.claim_id(), MonthText(assigned), EncodeProtoColumn(claim), at})
                           .status());
     }
     accepted.set_state(forwarded ? yidi::v1::CLAIM_STATE_HELD
@@ -797,7 +782,7 @@ absl::StatusOr<Freeze> FreezeClaims(Transaction& tx, const ClearingNode& node,
                                          "ORDER BY claim_id",
                                          {MonthText(month)}));
   for (const Row& row : claims) {
-    ASSIGN_OR_RETURN(*batch.add_claims(), Decode<ClearingClaim>(row.Text(0), "claim"));
+    ASSIGN_OR_RETURN(*batch.add_claims(), DecodeProtoColumn<ClearingClaim>(row.Text(0), "claim"));
   }
   ASSIGN_OR_RETURN(auto declared, tx.Query("SELECT region, cost_month FROM clearing_declarant "
                                            "WHERE forward_month = ? ORDER BY region, cost_month",
@@ -826,7 +811,7 @@ absl::StatusOr<yidi::v1::ListClaimsResponse> ListClaims(Transaction& tx,
                                          "AND clearing_month = ?",
                                          {kDeclared, m}));
     for (const Row& row : rows) {
-      ASSIGN_OR_RETURN(ClaimBatch batch, Decode<ClaimBatch>(row.Text(1), "claim batch"));
+      ASSIGN_OR_RETURN(ClaimBatch batch, DecodeProtoColumn<ClaimBatch>(row.Text(1), "claim batch"));
       for (ClearingClaim claim : batch.claims()) {
         claim.set_state(row.Int(0) == kSent ? yidi::v1::CLAIM_STATE_SENT
                                             : yidi::v1::CLAIM_STATE_DECLARED);
@@ -838,7 +823,7 @@ absl::StatusOr<yidi::v1::ListClaimsResponse> ListClaims(Transaction& tx,
                                             "clearing_month = ? ORDER BY claim_id",
                                             {m}));
     for (const Row& row : forward) {
-      ASSIGN_OR_RETURN(ClearingClaim claim, Decode<ClearingClaim>(row.Text(1), "claim"));
+      ASSIGN_OR_RETURN(ClearingClaim claim, DecodeProtoColumn<ClearingClaim>(row.Text(1), "claim"));
       claim.set_cleared_in_month(m);
       claim.set_state(row.Text(0).empty() ? yidi::v1::CLAIM_STATE_HELD
                                           : yidi::v1::CLAIM_STATE_FORWARDED);
@@ -848,13 +833,13 @@ absl::StatusOr<yidi::v1::ListClaimsResponse> ListClaims(Transaction& tx,
                                         {m}));
     std::optional<Clearing> built;
     if (!run.empty()) {
-      ASSIGN_OR_RETURN(built, Decode<Clearing>(run.front().Text(0), "clearing"));
+      ASSIGN_OR_RETURN(built, DecodeProtoColumn<Clearing>(run.front().Text(0), "clearing"));
     }
     ASSIGN_OR_RETURN(auto held, tx.Query("SELECT body FROM clearing_claim WHERE clearing_month = "
                                          "? ORDER BY claim_id",
                                          {m}));
     for (const Row& row : held) {
-      ASSIGN_OR_RETURN(ClearingClaim claim, Decode<ClearingClaim>(row.Text(0), "claim"));
+      ASSIGN_OR_RETURN(ClearingClaim claim, DecodeProtoColumn<ClearingClaim>(row.Text(0), "claim"));
       claim.set_cleared_in_month(m);
       claim.set_state(built.has_value() ? yidi::v1::CLAIM_STATE_CLEARED
                                         : yidi::v1::CLAIM_STATE_AWAITING_BUILD);
@@ -974,7 +959,7 @@ absl::StatusOr<ClaimsApplied> ApplyClaims(Transaction& tx, const ClearingNode& n
   std::set<std::string> concerned = declarants;
   std::vector<ClearingClaim> claims;
   for (const Row& row : claim_rows) {
-    ASSIGN_OR_RETURN(ClearingClaim claim, Decode<ClearingClaim>(row.Text(0), "claim"));
+    ASSIGN_OR_RETURN(ClearingClaim claim, DecodeProtoColumn<ClearingClaim>(row.Text(0), "claim"));
     concerned.insert(node.pooling_region_of(claim.treatment_region()));
     claims.push_back(std::move(claim));
   }

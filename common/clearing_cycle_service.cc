@@ -12,23 +12,10 @@
 #include "common/grpc_status.h"
 #include "common/settlement_relay.h"
 #include "common/status_macros.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
 namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Body>
-absl::Status InTransaction(NodeContext& context, TransactionMode mode, Body body) {
-  ASSIGN_OR_RETURN(auto tx, context.store->Begin(mode));
-  RETURN_IF_ERROR(body(*tx));
-  if (mode == TransactionMode::kWrite) RETURN_IF_ERROR(tx->Commit());
-  return absl::OkStatus();
-}
 
 absl::Status CheckProvince(const NodeContext& context) {
   if (context.identity.kind != yidi::v1::NODE_KIND_PROVINCIAL) {
@@ -57,12 +44,12 @@ grpc::ServerUnaryReactor* NodeClearingCycleService::ForwardClearing(
     valid = ParseClearingMonth(request->clearing_month(), "clearing_month").status();
   }
   if (valid.ok()) valid = ValidateForwardingPolicy(ForwardingNodeOf(*context_).policy);
-  if (!valid.ok()) return Finish(ctx, valid);
+  if (!valid.ok()) return FinishUnary(ctx, valid);
   const yidi::v1::Region* national =
       context_->directory.FindNode(yidi::v1::NODE_KIND_NATIONAL, "000000");
   if (national == nullptr) {
-    return Finish(ctx, absl::FailedPreconditionError(
-                           "forwarding: the directory names no national node to fetch from"));
+    return FinishUnary(ctx, absl::FailedPreconditionError(
+                                "forwarding: the directory names no national node to fetch from"));
   }
   const std::string address = national->address();
   struct Call {
@@ -114,10 +101,10 @@ grpc::ServerUnaryReactor* NodeClearingCycleService::GetForwardedNotices(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetForwardedNoticesRequest* request,
     yidi::v1::GetForwardedNoticesResponse* response) {
   if (!request->city().empty() && !IsRegionCode(request->city())) {
-    return Finish(ctx, absl::InvalidArgumentError("city: 6 digits"));
+    return FinishUnary(ctx, absl::InvalidArgumentError("city: 6 digits"));
   }
   const std::string today = FormatDate(CstDay(context_->clock->Now()));
-  return Finish(
+  return FinishUnary(
       ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
         ASSIGN_OR_RETURN(*response->mutable_forwarding(),
                          GetForwarding(tx, request->clearing_month()));
@@ -137,20 +124,20 @@ grpc::ServerUnaryReactor* NodeClearingCycleService::CloseYear(
     grpc::CallbackServerContext* ctx, const yidi::v1::CloseYearRequest* request,
     yidi::v1::CloseYearResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response, yidi::CloseYear(tx, node, request->year()));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::CloseYear(tx, node, request->year()));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingCycleService::GetYearStatus(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetYearStatusRequest* request,
     yidi::v1::GetYearStatusResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response, yidi::GetYearStatus(tx, node, request->year()));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::GetYearStatus(tx, node, request->year()));
+                       return absl::OkStatus();
+                     }));
 }
 
 }  // namespace yidi

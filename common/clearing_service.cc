@@ -12,26 +12,9 @@
 #include "common/log.h"
 #include "common/prepayment_service.h"
 #include "common/status_macros.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
-namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Body>
-absl::Status InTransaction(NodeContext& context, TransactionMode mode, Body body) {
-  ASSIGN_OR_RETURN(auto tx, context.store->Begin(mode));
-  RETURN_IF_ERROR(body(*tx));
-  if (mode == TransactionMode::kWrite) RETURN_IF_ERROR(tx->Commit());
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 ClearingNode ClearingNodeOf(const NodeContext& context) {
   ClearingNode node;
   node.region = context.identity.region_code;
@@ -62,75 +45,76 @@ grpc::ServerUnaryReactor* NodeClearingService::RunClearing(
     grpc::CallbackServerContext* ctx, const yidi::v1::RunClearingRequest* request,
     yidi::v1::RunClearingResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response->mutable_clearing(),
-                     yidi::RunClearing(tx, node, request->clearing_month()));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response->mutable_clearing(),
+                                        yidi::RunClearing(tx, node, request->clearing_month()));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::GetClearing(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetClearingRequest* request,
     yidi::v1::GetClearingResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response->mutable_clearing(),
-                     yidi::GetClearing(tx, request->clearing_month(), request->region(), node));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(
+      ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+        ASSIGN_OR_RETURN(*response->mutable_clearing(),
+                         yidi::GetClearing(tx, request->clearing_month(), request->region(), node));
+        return absl::OkStatus();
+      }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::ReplyClearing(
     grpc::CallbackServerContext* ctx, const yidi::v1::ReplyClearingRequest* request,
     yidi::v1::ReplyClearingResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::ReplyClearing(tx, node, *request));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::ReplyClearing(tx, node, *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::SubmitClaim(
     grpc::CallbackServerContext* ctx, const yidi::v1::SubmitClaimRequest* request,
     yidi::v1::SubmitClaimResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::SubmitClaim(tx, node, request->claim()));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::SubmitClaim(tx, node, request->claim()));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::GetClearingDocuments(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetClearingDocumentsRequest* request,
     yidi::v1::GetClearingDocumentsResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(yidi::v1::Clearing clearing,
-                     yidi::GetClearing(tx, request->clearing_month(), "", node));
-    if (!request->region().empty() && !IsRegionCode(request->region())) {
-      return absl::InvalidArgumentError("region: 6 digits");
-    }
-    const bool html = request->format() == yidi::v1::CLEARING_FORMAT_HTML;
-    for (const ClearingTable& table :
-         ClearingTables(clearing, node, request->kind(), request->region(),
-                        ClearingNamerOf(*context_), FormatDate(CstDay(node.now)))) {
-      auto& document = *response->add_documents();
-      document.set_title(table.title);
-      document.set_region(table.region);
-      document.set_content(html ? RenderHtml(table) : RenderCsv(table));
-    }
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(yidi::v1::Clearing clearing,
+                                        yidi::GetClearing(tx, request->clearing_month(), "", node));
+                       if (!request->region().empty() && !IsRegionCode(request->region())) {
+                         return absl::InvalidArgumentError("region: 6 digits");
+                       }
+                       const bool html = request->format() == yidi::v1::CLEARING_FORMAT_HTML;
+                       for (const ClearingTable& table : ClearingTables(
+                                clearing, node, request->kind(), request->region(),
+                                ClearingNamerOf(*context_), FormatDate(CstDay(node.now)))) {
+                         auto& document = *response->add_documents();
+                         document.set_title(table.title);
+                         document.set_region(table.region);
+                         document.set_content(html ? RenderHtml(table) : RenderCsv(table));
+                       }
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::TraceClearing(
     grpc::CallbackServerContext* ctx, const yidi::v1::TraceClearingRequest* request,
     yidi::v1::TraceClearingResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::TraceClearing(tx, node, *request));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::TraceClearing(tx, node, *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 namespace {
@@ -188,8 +172,8 @@ grpc::ServerUnaryReactor* NodeClearingService::DeclareClaims(
     grpc::CallbackServerContext* ctx, const yidi::v1::DeclareClaimsRequest* request,
     yidi::v1::DeclareClaimsResponse* response) {
   if (context_->identity.kind != yidi::v1::NODE_KIND_MUNICIPAL) {
-    return Finish(ctx, absl::FailedPreconditionError(
-                           "DeclareClaims: a treatment municipal node declares its claims"));
+    return FinishUnary(ctx, absl::FailedPreconditionError(
+                                "DeclareClaims: a treatment municipal node declares its claims"));
   }
   const ClearingNode clearing = ClearingNodeOf(*context_);
   ClaimsNode node;
@@ -202,10 +186,10 @@ grpc::ServerUnaryReactor* NodeClearingService::DeclareClaims(
     ASSIGN_OR_RETURN(declaration, yidi::DeclareClaims(tx, node, request->clearing_month()));
     return absl::OkStatus();
   });
-  if (!status.ok()) return Finish(ctx, status);
+  if (!status.ok()) return FinishUnary(ctx, status);
   *response->mutable_batch() = declaration.batch;
   response->set_replayed(declaration.replayed);
-  if (declaration.sent) return Finish(ctx, absl::OkStatus());
+  if (declaration.sent) return FinishUnary(ctx, absl::OkStatus());
   auto* reactor = ctx->DefaultReactor();
   NodeContext* context = context_;
   SendClaims(*context_, declaration.batch,
@@ -228,10 +212,10 @@ grpc::ServerUnaryReactor* NodeClearingService::SubmitClaims(
     grpc::CallbackServerContext* ctx, const yidi::v1::SubmitClaimsRequest* request,
     yidi::v1::SubmitClaimsResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::ReceiveClaims(tx, node, request->batch()));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::ReceiveClaims(tx, node, request->batch()));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeClearingService::ForwardClaims(
@@ -243,10 +227,10 @@ grpc::ServerUnaryReactor* NodeClearingService::ForwardClaims(
     ASSIGN_OR_RETURN(freeze, FreezeClaims(tx, node, request->clearing_month()));
     return absl::OkStatus();
   });
-  if (!status.ok()) return Finish(ctx, status);
+  if (!status.ok()) return FinishUnary(ctx, status);
   *response->mutable_batch() = freeze.batch;
   response->set_replayed(freeze.replayed);
-  if (freeze.sent) return Finish(ctx, absl::OkStatus());
+  if (freeze.sent) return FinishUnary(ctx, absl::OkStatus());
   auto* reactor = ctx->DefaultReactor();
   NodeContext* context = context_;
   SendClaims(*context_, freeze.batch,
@@ -268,20 +252,22 @@ grpc::ServerUnaryReactor* NodeClearingService::ListClaims(
     grpc::CallbackServerContext* ctx, const yidi::v1::ListClaimsRequest* request,
     yidi::v1::ListClaimsResponse* response) {
   const bool municipal = context_->identity.kind == yidi::v1::NODE_KIND_MUNICIPAL;
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::ListClaims(tx, request->clearing_month(), municipal));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response,
+                                        yidi::ListClaims(tx, request->clearing_month(), municipal));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeAuditService::RecordDeduction(
     grpc::CallbackServerContext* ctx, const yidi::v1::RecordDeductionRequest* request,
     yidi::v1::RecordDeductionResponse* response) {
   const ClearingNode node = ClearingNodeOf(*context_);
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-    ASSIGN_OR_RETURN(*response, yidi::RecordDeduction(tx, node, request->deduction()));
-    return absl::OkStatus();
-  }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response,
+                                        yidi::RecordDeduction(tx, node, request->deduction()));
+                       return absl::OkStatus();
+                     }));
 }
 
 }  // namespace yidi

@@ -29,6 +29,18 @@ class SystemClock final : public Clock {
   static SystemClock* Get();  // process-wide instance, never destroyed
 };
 
+// The system clock moved to another instant: time flows at the real rate from `start`. For
+// drills and multi-process tests that need real node binaries on another day (the nodes'
+// `--clock_start` flag); a production node never gets one.
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(absl::Time start) : shift_(start - absl::Now()) {}
+  absl::Time Now() const override { return absl::Now() + shift_; }
+
+ private:
+  const absl::Duration shift_;
+};
+
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time now) : now_(now) {}

@@ -18,17 +18,12 @@
 #include "common/settlement_relay.h"
 #include "common/settlement_validation.h"
 #include "common/status_macros.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
 namespace {
 
 using yidi::v1::Investigation;
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 int ForwardDeadlineMs(const NodeContext& context) {
   return context.config.forward_deadline_ms() > 0 ? context.config.forward_deadline_ms()
@@ -478,13 +473,13 @@ yidi::v1::InvestigationService::Stub* NodeInvestigationService::StubFor(
 grpc::ServerUnaryReactor* NodeInvestigationService::FinishReplicated(
     grpc::CallbackServerContext* ctx, absl::StatusOr<InvestigationOutcome> outcome,
     yidi::v1::InvestigationResponse* response, bool toward_treatment) {
-  if (!outcome.ok()) return Finish(ctx, outcome.status());
+  if (!outcome.ok()) return FinishUnary(ctx, outcome.status());
   *response->mutable_investigation() = outcome->investigation;
   response->set_replayed(outcome->replayed);
   const Investigation& i = outcome->investigation;
   const std::string toward = toward_treatment ? i.treatment_region() : i.insured_region();
   auto route = RouteToward(context_->identity, context_->directory, toward);
-  if (!route.ok()) return Finish(ctx, route.status());
+  if (!route.ok()) return FinishUnary(ctx, route.status());
   auto* reactor = ctx->DefaultReactor();
   if (route->handle_locally) {
     reactor->Finish(grpc::Status::OK);
@@ -520,7 +515,8 @@ grpc::ServerUnaryReactor* NodeInvestigationService::FinishReplicated(
 grpc::ServerUnaryReactor* NodeInvestigationService::OpenInvestigation(
     grpc::CallbackServerContext* ctx, const yidi::v1::OpenInvestigationRequest* request,
     yidi::v1::InvestigationResponse* response) {
-  if (!policy_status_.ok()) return Finish(ctx, absl::FailedPreconditionError(policy_status_.message()));
+  if (!policy_status_.ok())
+    return FinishUnary(ctx, absl::FailedPreconditionError(policy_status_.message()));
   return FinishReplicated(ctx, OpenInvestigationHere(*context_, policy_, *request), response,
                           true);
 }
@@ -546,7 +542,8 @@ grpc::ServerUnaryReactor* NodeInvestigationService::ConfirmInvestigation(
 grpc::ServerUnaryReactor* NodeInvestigationService::AnswerInvestigation(
     grpc::CallbackServerContext* ctx, const yidi::v1::AnswerInvestigationRequest* request,
     yidi::v1::InvestigationResponse* response) {
-  if (!policy_status_.ok()) return Finish(ctx, absl::FailedPreconditionError(policy_status_.message()));
+  if (!policy_status_.ok())
+    return FinishUnary(ctx, absl::FailedPreconditionError(policy_status_.message()));
   return FinishReplicated(ctx, AnswerInvestigationHere(*context_, policy_, *request), response,
                           false);
 }
@@ -555,10 +552,10 @@ grpc::ServerUnaryReactor* NodeInvestigationService::ReplicateInvestigation(
     grpc::CallbackServerContext* ctx, const yidi::v1::ReplicateInvestigationRequest* request,
     yidi::v1::ReplicateInvestigationResponse* response) {
   auto applied = ReplicateInvestigationHere(*context_, request->investigation());
-  if (!applied.ok()) return Finish(ctx, applied.status());
+  if (!applied.ok()) return FinishUnary(ctx, applied.status());
   response->set_applied(*applied);
   auto route = RouteToward(context_->identity, context_->directory, request->toward_region());
-  if (!route.ok()) return Finish(ctx, route.status());
+  if (!route.ok()) return FinishUnary(ctx, route.status());
   auto* reactor = ctx->DefaultReactor();
   if (route->handle_locally) {
     reactor->Finish(grpc::Status::OK);
@@ -590,7 +587,7 @@ grpc::ServerUnaryReactor* NodeInvestigationService::CloseInvestigationPeriod(
     grpc::CallbackServerContext* ctx, const yidi::v1::CloseInvestigationPeriodRequest* request,
     yidi::v1::CloseInvestigationPeriodResponse* response) {
   auto summaries = CloseInvestigationPeriodHere(*context_, request->period());
-  if (!summaries.ok()) return Finish(ctx, summaries.status());
+  if (!summaries.ok()) return FinishUnary(ctx, summaries.status());
   for (auto& summary : *summaries) *response->add_summaries() = summary;
   auto* reactor = ctx->DefaultReactor();
   if (summaries->empty()) {
@@ -644,11 +641,11 @@ grpc::ServerUnaryReactor* NodeInvestigationService::PublishInvestigationSummary(
     grpc::CallbackServerContext* ctx, const yidi::v1::PublishInvestigationSummaryRequest* request,
     yidi::v1::PublishInvestigationSummaryResponse* response) {
   auto marked = MarkInvestigationSummaryHere(*context_, request->summary());
-  if (!marked.ok()) return Finish(ctx, marked.status());
+  if (!marked.ok()) return FinishUnary(ctx, marked.status());
   response->set_marked(*marked);
   auto route =
       RouteToward(context_->identity, context_->directory, request->summary().treatment_region());
-  if (!route.ok()) return Finish(ctx, route.status());
+  if (!route.ok()) return FinishUnary(ctx, route.status());
   auto* reactor = ctx->DefaultReactor();
   if (route->handle_locally) {
     reactor->Finish(grpc::Status::OK);
@@ -681,37 +678,37 @@ grpc::ServerUnaryReactor* NodeInvestigationService::ListInvestigations(
     yidi::v1::ListInvestigationsResponse* response) {
   if (!request->period().empty()) {
     if (auto parsed = ParseInvestigationPeriod(request->period()); !parsed.ok()) {
-      return Finish(ctx, parsed.status());
+      return FinishUnary(ctx, parsed.status());
     }
   }
   if (request->page_size() < 0 || request->page_size() > kInvestigationPageMax) {
-    return Finish(ctx, absl::InvalidArgumentError(
-                           absl::StrCat("page_size: 0..", kInvestigationPageMax)));
+    return FinishUnary(
+        ctx, absl::InvalidArgumentError(absl::StrCat("page_size: 0..", kInvestigationPageMax)));
   }
   const int limit = request->page_size() > 0 ? request->page_size() : kInvestigationPageMax;
   auto tx = context_->store->Begin(TransactionMode::kRead);
-  if (!tx.ok()) return Finish(ctx, tx.status());
+  if (!tx.ok()) return FinishUnary(ctx, tx.status());
   auto listed = ListStoredInvestigations(**tx, request->period(), request->state(), limit);
-  if (!listed.ok()) return Finish(ctx, listed.status());
+  if (!listed.ok()) return FinishUnary(ctx, listed.status());
   for (auto& i : *listed) *response->add_investigations() = std::move(i);
-  return Finish(ctx, absl::OkStatus());
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* NodeInvestigationService::GetInvestigationStatistics(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetInvestigationStatisticsRequest* request,
     yidi::v1::InvestigationStatistics* response) {
   if (auto parsed = ParseInvestigationPeriod(request->period()); !parsed.ok()) {
-    return Finish(ctx, parsed.status());
+    return FinishUnary(ctx, parsed.status());
   }
   auto tx = context_->store->Begin(TransactionMode::kRead);
-  if (!tx.ok()) return Finish(ctx, tx.status());
+  if (!tx.ok()) return FinishUnary(ctx, tx.status());
   auto listed = ListStoredInvestigations(**tx, request->period(),
                                          yidi::v1::INVESTIGATION_STATE_UNSPECIFIED,
                                          kInvestigationSummaryIdsMax);
-  if (!listed.ok()) return Finish(ctx, listed.status());
+  if (!listed.ok()) return FinishUnary(ctx, listed.status());
   *response = ComputeInvestigationStatistics(request->period(), *listed,
                                              CstDay(context_->clock->Now()));
-  return Finish(ctx, absl::OkStatus());
+  return FinishUnary(ctx, absl::OkStatus());
 }
 
 }  // namespace yidi

@@ -4,59 +4,44 @@
 #include "common/ledger.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
-namespace {
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-// Runs `body` in a transaction of `mode`, committing a write one when the body succeeds.
-template <typename Body>
-absl::Status InTransaction(NodeContext& context, TransactionMode mode, Body body) {
-  ASSIGN_OR_RETURN(auto tx, context.store->Begin(mode));
-  RETURN_IF_ERROR(body(*tx));
-  if (mode == TransactionMode::kWrite) RETURN_IF_ERROR(tx->Commit());
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* NodeLedgerService::GetBalances(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetBalancesRequest* request,
     yidi::v1::GetBalancesResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(auto balances, yidi::GetBalances(tx, request->counterparty()));
-                  for (auto& balance : balances) *response->add_balances() = std::move(balance);
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(auto balances,
+                                        yidi::GetBalances(tx, request->counterparty()));
+                       for (auto& balance : balances)
+                         *response->add_balances() = std::move(balance);
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeLedgerService::ListTransfers(
     grpc::CallbackServerContext* ctx, const yidi::v1::ListTransfersRequest* request,
     yidi::v1::ListTransfersResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response, yidi::ListTransfers(tx, *request));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::ListTransfers(tx, *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeLedgerService::GetTrialBalance(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetTrialBalanceRequest*,
     yidi::v1::GetTrialBalanceResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response, yidi::ComputeTrialBalance(tx));
-                  if (!response->even()) {
-                    // Every transfer balances when written and when read back; an uneven sum
-                    // means the database was changed behind the ledger's back.
-                    LogError("ledger: trial balance uneven: debits %d, credits %d",
-                             response->debit_total_fen(), response->credit_total_fen());
-                  }
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::ComputeTrialBalance(tx));
+                       if (!response->even()) {
+                         // Every transfer balances when written and when read back; an uneven sum
+                         // means the database was changed behind the ledger's back.
+                         LogError("ledger: trial balance uneven: debits %d, credits %d",
+                                  response->debit_total_fen(), response->credit_total_fen());
+                       }
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodeLedgerService::RecordTransfer(
@@ -67,21 +52,21 @@ grpc::ServerUnaryReactor* NodeLedgerService::RecordTransfer(
     case yidi::v1::TRANSFER_KIND_PREPAYMENT_RECEIVED:
     case yidi::v1::TRANSFER_KIND_CLEARING_PAID:
     case yidi::v1::TRANSFER_KIND_CLEARING_RECEIVED:
-      return Finish(ctx, absl::InvalidArgumentError(
-                             "transfer.kind: payments and receipts between nodes are recorded "
-                             "with PrepaymentService.RecordPayment / RecordReceipt against "
-                             "their obligation"));
+      return FinishUnary(ctx, absl::InvalidArgumentError(
+                                  "transfer.kind: payments and receipts between nodes are recorded "
+                                  "with PrepaymentService.RecordPayment / RecordReceipt against "
+                                  "their obligation"));
     default:
       break;
   }
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(
-                      RecordedTransfer recorded,
-                      yidi::RecordTransfer(tx, request->transfer(), context_->clock->Now()));
-                  *response->mutable_transfer() = std::move(recorded.transfer);
-                  response->set_replayed(recorded.replayed);
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(
+                           RecordedTransfer recorded,
+                           yidi::RecordTransfer(tx, request->transfer(), context_->clock->Now()));
+                       *response->mutable_transfer() = std::move(recorded.transfer);
+                       response->set_replayed(recorded.replayed);
+                       return absl::OkStatus();
+                     }));
 }
 
 }  // namespace yidi

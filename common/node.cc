@@ -322,6 +322,7 @@ int NodeMain(int argc, char** argv, yidi::v1::NodeKind kind, const char* usage,
 
   std::string config_path;
   std::string data_dir;
+  std::string clock_start;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     auto value = [&](absl::string_view flag, std::string* out) {
@@ -339,7 +340,10 @@ int NodeMain(int argc, char** argv, yidi::v1::NodeKind kind, const char* usage,
       std::printf("%s", usage);
       return 0;
     }
-    if (value("--config", &config_path) || value("--data_dir", &data_dir)) continue;
+    if (value("--config", &config_path) || value("--data_dir", &data_dir) ||
+        value("--clock_start", &clock_start)) {
+      continue;
+    }
     std::fprintf(stderr, "unknown argument %s\n\n%s", argv[i], usage);
     return 2;
   }
@@ -347,12 +351,28 @@ int NodeMain(int argc, char** argv, yidi::v1::NodeKind kind, const char* usage,
     std::fprintf(stderr, "--config is required\n\n%s", usage);
     return 2;
   }
-  auto context = LoadNodeContext(config_path, data_dir, kind, SystemClock::Get(), migrations);
+  const Clock* clock = SystemClock::Get();
+  if (!clock_start.empty()) {
+    absl::Time start;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, clock_start, &start, &error)) {
+      std::fprintf(stderr, "--clock_start: not an RFC 3339 time (%s)\n\n%s", error.c_str(),
+                   usage);
+      return 2;
+    }
+    clock = new ShiftedClock(start);  // lives as long as the process, like SystemClock
+  }
+  auto context = LoadNodeContext(config_path, data_dir, kind, clock, migrations);
   if (!context.ok()) {
     std::fprintf(stderr, "cannot start: %s\n", std::string(context.status().message()).c_str());
     return 1;
   }
   SetLogTag((*context)->name);
+  if (!clock_start.empty()) {
+    LogWarning("clock shifted (--clock_start=%s): deadlines and dates follow the shifted "
+               "time; for tests and drills only",
+               clock_start);
+  }
   if ((*context)->plaintext) {
     LogWarning("plaintext gRPC (security.allow_plaintext): every caller is trusted and "
                "nothing is authorized; use only on a closed test network");

@@ -12,25 +12,12 @@
 #include "common/settlement_relay.h"
 #include "common/status_macros.h"
 #include "common/transfer_obligations.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
 namespace {
 
 using yidi::v1::TransferObligation;
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-template <typename Body>
-absl::Status InTransaction(NodeContext& context, TransactionMode mode, Body body) {
-  ASSIGN_OR_RETURN(auto tx, context.store->Begin(mode));
-  RETURN_IF_ERROR(body(*tx));
-  if (mode == TransactionMode::kWrite) RETURN_IF_ERROR(tx->Commit());
-  return absl::OkStatus();
-}
 
 RegionNamer NamerOf(const NodeContext& context) {
   return [&context](const std::string& code) {
@@ -146,28 +133,28 @@ yidi::v1::PrepaymentService::Stub* NodePrepaymentService::Parent(std::string* ad
 grpc::ServerUnaryReactor* NodePrepaymentService::ComputeQuotas(
     grpc::CallbackServerContext* ctx, const yidi::v1::ComputeQuotasRequest* request,
     yidi::v1::ComputeQuotasResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response,
-                                   yidi::ComputeQuotas(tx, IssuerOfNode(*context_), *request));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response,
+                                        yidi::ComputeQuotas(tx, IssuerOfNode(*context_), *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::GetQuotas(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetQuotasRequest* request,
     yidi::v1::GetQuotasResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(auto quotas,
-                                   yidi::GetQuotas(tx, request->year(), request->region()));
-                  for (auto& quota : quotas) *response->add_quotas() = std::move(quota);
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(auto quotas,
+                                        yidi::GetQuotas(tx, request->year(), request->region()));
+                       for (auto& quota : quotas) *response->add_quotas() = std::move(quota);
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::GetNotices(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetNoticesRequest* request,
     yidi::v1::GetNoticesResponse* response) {
-  return Finish(
+  return FinishUnary(
       ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
         ASSIGN_OR_RETURN(auto quotas, yidi::GetQuotas(tx, request->year(), ""));
         const bool cross = context_->identity.kind == yidi::v1::NODE_KIND_NATIONAL;
@@ -198,77 +185,77 @@ grpc::ServerUnaryReactor* NodePrepaymentService::GetNotices(
 grpc::ServerUnaryReactor* NodePrepaymentService::RecordClearing(
     grpc::CallbackServerContext* ctx, const yidi::v1::RecordClearingRequest* request,
     yidi::v1::RecordClearingResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response,
-                                   yidi::RecordClearing(tx, IssuerOfNode(*context_), *request));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(
+                           *response, yidi::RecordClearing(tx, IssuerOfNode(*context_), *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::GetUsage(grpc::CallbackServerContext* ctx,
                                                           const yidi::v1::GetUsageRequest* request,
                                                           yidi::v1::GetUsageResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(auto reports,
-                                   yidi::GetUsage(tx, request->year(), request->region()));
-                  for (auto& report : reports) *response->add_reports() = std::move(report);
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(auto reports,
+                                        yidi::GetUsage(tx, request->year(), request->region()));
+                       for (auto& report : reports) *response->add_reports() = std::move(report);
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::ListWarnings(
     grpc::CallbackServerContext* ctx, const yidi::v1::ListWarningsRequest* request,
     yidi::v1::ListWarningsResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(auto reports,
-                                   yidi::GetUsage(tx, request->year(), request->region()));
-                  for (auto& report : reports) {
-                    if (report.level() == yidi::v1::WARNING_LEVEL_YELLOW ||
-                        report.level() == yidi::v1::WARNING_LEVEL_RED) {
-                      *response->add_warnings() = std::move(report);
-                    }
-                  }
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(auto reports,
+                                        yidi::GetUsage(tx, request->year(), request->region()));
+                       for (auto& report : reports) {
+                         if (report.level() == yidi::v1::WARNING_LEVEL_YELLOW ||
+                             report.level() == yidi::v1::WARNING_LEVEL_RED) {
+                           *response->add_warnings() = std::move(report);
+                         }
+                       }
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::RequestEmergencyIncrease(
     grpc::CallbackServerContext* ctx, const yidi::v1::RequestEmergencyIncreaseRequest* request,
     yidi::v1::RequestEmergencyIncreaseResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response, yidi::RequestEmergencyIncrease(
-                                                  tx, IssuerOfNode(*context_), *request));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(*response, yidi::RequestEmergencyIncrease(
+                                                       tx, IssuerOfNode(*context_), *request));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::ListObligations(
     grpc::CallbackServerContext* ctx, const yidi::v1::ListObligationsRequest* request,
     yidi::v1::ListObligationsResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
-                  const absl::CivilDay today = context_->calendar.Today();
-                  response->set_today(FormatDate(today));
-                  ASSIGN_OR_RETURN(auto obligations,
-                                   yidi::ListObligations(tx, request->region(), request->year()));
-                  for (auto& obligation : obligations) {
-                    if (request->overdue_only() && !IsOverdue(obligation, today)) continue;
-                    ASSIGN_OR_RETURN(int late,
-                                     WorkingDaysLate(context_->calendar, obligation, today));
-                    obligation.set_working_days_late(late);
-                    *response->add_obligations() = std::move(obligation);
-                  }
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(
+      ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
+        const absl::CivilDay today = context_->calendar.Today();
+        response->set_today(FormatDate(today));
+        ASSIGN_OR_RETURN(auto obligations,
+                         yidi::ListObligations(tx, request->region(), request->year()));
+        for (auto& obligation : obligations) {
+          if (request->overdue_only() && !IsOverdue(obligation, today)) continue;
+          ASSIGN_OR_RETURN(int late, WorkingDaysLate(context_->calendar, obligation, today));
+          obligation.set_working_days_late(late);
+          *response->add_obligations() = std::move(obligation);
+        }
+        return absl::OkStatus();
+      }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::RecordPayment(
     grpc::CallbackServerContext* ctx, const yidi::v1::RecordPaymentRequest* request,
     yidi::v1::RecordPaymentResponse* response) {
   if (request->obligation_id().empty()) {
-    return Finish(ctx, absl::InvalidArgumentError("obligation_id: required"));
+    return FinishUnary(ctx, absl::InvalidArgumentError("obligation_id: required"));
   }
   if (absl::Status valid = ValidatePaymentConfirmation(request->payment()); !valid.ok()) {
-    return Finish(ctx, valid);
+    return FinishUnary(ctx, valid);
   }
   const std::string& date = request->payment().transaction_date();
   bool issued_here = false;
@@ -286,12 +273,13 @@ grpc::ServerUnaryReactor* NodePrepaymentService::RecordPayment(
     *response->mutable_obligation() = std::move(change.obligation);
     return absl::OkStatus();
   });
-  if (!local.ok() || issued_here) return Finish(ctx, local);
+  if (!local.ok() || issued_here) return FinishUnary(ctx, local);
   std::string address;
   auto* parent = Parent(&address);
   if (parent == nullptr) {
-    return Finish(ctx, absl::NotFoundError(absl::StrCat("obligation_id: ", request->obligation_id(),
-                                                        " is not issued here")));
+    return FinishUnary(
+        ctx, absl::NotFoundError(
+                 absl::StrCat("obligation_id: ", request->obligation_id(), " is not issued here")));
   }
   auto* reactor = ctx->DefaultReactor();
   ForwardUp(
@@ -323,7 +311,7 @@ grpc::ServerUnaryReactor* NodePrepaymentService::RecordReceipt(
     grpc::CallbackServerContext* ctx, const yidi::v1::RecordReceiptRequest* request,
     yidi::v1::RecordReceiptResponse* response) {
   if (request->obligation_id().empty()) {
-    return Finish(ctx, absl::InvalidArgumentError("obligation_id: required"));
+    return FinishUnary(ctx, absl::InvalidArgumentError("obligation_id: required"));
   }
   yidi::v1::RecordReceiptRequest forwarded_request = *request;
   if (forwarded_request.received_date().empty()) {
@@ -344,12 +332,13 @@ grpc::ServerUnaryReactor* NodePrepaymentService::RecordReceipt(
     *response->mutable_obligation() = std::move(change.obligation);
     return absl::OkStatus();
   });
-  if (!local.ok() || issued_here) return Finish(ctx, local);
+  if (!local.ok() || issued_here) return FinishUnary(ctx, local);
   std::string address;
   auto* parent = Parent(&address);
   if (parent == nullptr) {
-    return Finish(ctx, absl::NotFoundError(absl::StrCat("obligation_id: ", request->obligation_id(),
-                                                        " is not issued here")));
+    return FinishUnary(
+        ctx, absl::NotFoundError(
+                 absl::StrCat("obligation_id: ", request->obligation_id(), " is not issued here")));
   }
   auto* reactor = ctx->DefaultReactor();
   ForwardUp(
@@ -377,17 +366,18 @@ grpc::ServerUnaryReactor* NodePrepaymentService::RecordReceipt(
 grpc::ServerUnaryReactor* NodePrepaymentService::RecordDelayReason(
     grpc::CallbackServerContext* ctx, const yidi::v1::RecordDelayReasonRequest* request,
     yidi::v1::RecordDelayReasonResponse* response) {
-  return Finish(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
-                  ASSIGN_OR_RETURN(*response->mutable_obligation(),
-                                   SetDelayReason(tx, request->obligation_id(), request->reason()));
-                  return absl::OkStatus();
-                }));
+  return FinishUnary(ctx, InTransaction(*context_, TransactionMode::kWrite, [&](Transaction& tx) {
+                       ASSIGN_OR_RETURN(
+                           *response->mutable_obligation(),
+                           SetDelayReason(tx, request->obligation_id(), request->reason()));
+                       return absl::OkStatus();
+                     }));
 }
 
 grpc::ServerUnaryReactor* NodePrepaymentService::GetSuspensions(
     grpc::CallbackServerContext* ctx, const yidi::v1::GetSuspensionsRequest* request,
     yidi::v1::GetSuspensionsResponse* response) {
-  return Finish(
+  return FinishUnary(
       ctx, InTransaction(*context_, TransactionMode::kRead, [&](Transaction& tx) {
         ASSIGN_OR_RETURN(auto obligations, yidi::ListObligations(tx, request->region(), 0));
         std::set<std::string> payers;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
@@ -24,6 +25,16 @@ inline absl::Status DecodeProtoColumn(const std::string& column, absl::string_vi
     return absl::InternalError(absl::StrCat(what, ": stored body does not parse"));
   }
   return absl::OkStatus();
+}
+
+// The same, returning the message.
+template <typename M>
+absl::StatusOr<M> DecodeProtoColumn(const std::string& column, absl::string_view what) {
+  M message;
+  if (absl::Status decoded = DecodeProtoColumn(column, what, &message); !decoded.ok()) {
+    return decoded;
+  }
+  return message;
 }
 
 }  // namespace yidi

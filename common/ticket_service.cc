@@ -15,6 +15,7 @@
 #include "common/settlement_relay.h"
 #include "common/status_macros.h"
 #include "common/ticket.h"
+#include "common/unary_handler.h"
 
 namespace yidi {
 namespace {
@@ -163,12 +164,6 @@ absl::StatusOr<Ticket> NewTicket(NodeContext& context, const yidi::v1::OpenTicke
   ticket.set_reply_due_date(FormatDate(due));
   RETURN_IF_ERROR(AppendLog(ticket, LogEntry(context, now, "opened")));
   return ticket;
-}
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
 }
 
 }  // namespace
@@ -438,7 +433,7 @@ yidi::v1::TicketService::Stub* NodeTicketService::StubFor(const std::string& add
 grpc::ServerUnaryReactor* NodeTicketService::FinishDelivered(
     grpc::CallbackServerContext* ctx, absl::StatusOr<TicketOutcome> outcome,
     yidi::v1::TicketResponse* response) {
-  if (!outcome.ok()) return Finish(ctx, outcome.status());
+  if (!outcome.ok()) return FinishUnary(ctx, outcome.status());
   *response->mutable_ticket() = outcome->ticket;
   response->set_replayed(outcome->replayed);
   std::vector<Ticket> changed = {outcome->ticket};
@@ -541,14 +536,14 @@ grpc::ServerUnaryReactor* NodeTicketService::SyncTicket(grpc::CallbackServerCont
                                                         yidi::v1::SyncTicketResponse* response) {
   auto applied = SyncTicketHere(*context_, request->ticket());
   if (applied.ok()) response->set_applied(*applied);
-  return Finish(ctx, applied.status());
+  return FinishUnary(ctx, applied.status());
 }
 grpc::ServerUnaryReactor* NodeTicketService::ListTickets(grpc::CallbackServerContext* ctx,
                                                          const yidi::v1::ListTicketsRequest* request,
                                                          yidi::v1::ListTicketsResponse* response) {
   auto listed = ListTicketsHere(*context_, *request);
   if (listed.ok()) *response = std::move(*listed);
-  return Finish(ctx, listed.status());
+  return FinishUnary(ctx, listed.status());
 }
 
 }  // namespace yidi

@@ -692,6 +692,14 @@ TEST_P(BinaryCommandLineTest, HelpAndConfigErrors) {
   EXPECT_TRUE(absl::StrContains(unknown_flag.output, "unknown argument --colour=blue"))
       << unknown_flag.output;
 
+  // The test-and-drill clock must be a real RFC 3339 time; nothing starts otherwise.
+  EXPECT_TRUE(absl::StrContains(help.output, "--clock_start")) << help.output;
+  CommandResult bad_clock = Run({"--config=" + dir_ + "/missing.textproto",
+                                 "--clock_start=2026-10-21 09:00"});
+  EXPECT_EQ(bad_clock.exit_code, 2) << bad_clock.output;
+  EXPECT_TRUE(absl::StrContains(bad_clock.output, "--clock_start: not an RFC 3339 time"))
+      << bad_clock.output;
+
   const std::string missing = dir_ + "/missing.textproto";
   CommandResult not_found = Run({"--config=" + missing, "--data_dir=" + dir_});
   EXPECT_NE(not_found.exit_code, 0) << not_found.output;

@@ -515,12 +515,12 @@ absl::Status ProcessMesh::Spawn(Node& node) {
   {
     std::ofstream log(node.log_path, std::ios::app);
     log << "==== " << options_.name << ": starting " << node.spec.name << " on " << node.address
-        << "\n";
+        << (clock_start_.empty() ? "" : " clock " + clock_start_) << "\n";
   }
-  ASSIGN_OR_RETURN(pid_t pid, SpawnProcess({BuildPath(node.spec.binary),
-                                            "--config=" + node.config_path,
-                                            "--data_dir=" + data_dir_},
-                                           node.log_path));
+  std::vector<std::string> argv = {BuildPath(node.spec.binary), "--config=" + node.config_path,
+                                   "--data_dir=" + data_dir_};
+  if (!clock_start_.empty()) argv.push_back("--clock_start=" + clock_start_);
+  ASSIGN_OR_RETURN(pid_t pid, SpawnProcess(argv, node.log_path));
   node.pid = pid;
   return absl::OkStatus();
 }

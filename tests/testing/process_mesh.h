@@ -2,7 +2,8 @@
 // (yidi-national, yidi-provincial, yidi-municipal, under YIDI_BUILD_DIR) run as children of
 // the test on free 127.0.0.1 ports, and the real `yidictl` can be run against them. Shared by
 // the multi-process tests (tests/e2e_test.cc, tests/filing_e2e_test.cc,
-// tests/mysql/mysql_e2e_test.cc, tests/collaboration/collaboration_e2e_test.cc).
+// tests/mysql/mysql_e2e_test.cc, tests/collaboration/collaboration_e2e_test.cc,
+// tests/clearing/clearing_e2e_test.cc, which puts the mesh on given days: SetClockStart).
 //
 // Create() makes a temp folder /tmp/yidi-<name>-XXXXXX holding: one config per node
 // (<name>.textproto: the demo config with every relative *_file path resolved against
@@ -210,6 +211,13 @@ class ProcessMesh {
   // Keep the folder at destruction (a test failed); the destructor prints its path.
   void KeepFiles() { keep_files_ = true; }
 
+  // Every later Start/StartAll/EnsureAllRunning (re)start passes
+  // `--clock_start=<rfc3339>` to the node (common/node.cc: its clock starts at that instant and
+  // runs on), putting the mesh on a given day; "" (the default) = the real clock. Nodes already
+  // running keep their clock until restarted.
+  void SetClockStart(std::string rfc3339) { clock_start_ = std::move(rfc3339); }
+  const std::string& clock_start() const { return clock_start_; }
+
  private:
   explicit ProcessMesh(Options options) : options_(std::move(options)) {}
   absl::Status Setup();
@@ -221,6 +229,7 @@ class ProcessMesh {
   std::string data_dir_;
   std::vector<Node> nodes_;
   bool keep_files_ = false;
+  std::string clock_start_;  // SetClockStart(); "" = no --clock_start
   std::atomic<int> commands_run_{0};
   std::mutex channels_mutex_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;

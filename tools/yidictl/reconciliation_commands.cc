@@ -61,14 +61,25 @@ int Totals(const Channel& channel, const Args&) {
   yidi::v1::GetDayTotalsRequest request;
   request.set_day(absl::GetFlag(FLAGS_day));
   request.set_counterparty(absl::GetFlag(FLAGS_counterparty));
+  // The day's totals come in pages (D412); the operator wants the whole day, so every page is
+  // fetched, each call with its own deadline.
   yidi::v1::GetDayTotalsResponse response;
-  auto context = yidictl::MakeContext();
-  grpc::Status status = stub->GetDayTotals(context.get(), request, &response);
-  if (!status.ok()) return yidictl::Fail(status);
-  if (absl::GetFlag(FLAGS_text)) {
-    std::cout << response.DebugString();
-    return yidictl::kExitOk;
+  for (;;) {
+    yidi::v1::GetDayTotalsResponse page;
+    auto context = yidictl::MakeContext();
+    grpc::Status status = stub->GetDayTotals(context.get(), request, &page);
+    if (!status.ok()) return yidictl::Fail(status);
+    if (absl::GetFlag(FLAGS_text)) std::cout << page.DebugString();
+    const std::string next = page.next_page_token();
+    if (response.node().empty()) {
+      response = std::move(page);
+    } else {
+      for (auto& group : *page.mutable_groups()) *response.add_groups() = std::move(group);
+    }
+    if (next.empty()) break;
+    request.set_page_token(next);
   }
+  if (absl::GetFlag(FLAGS_text)) return yidictl::kExitOk;
   std::cout << response.node() << ", " << response.day() << "\n";
   std::cout << absl::StrFormat("%-7s %-9s %-9s %-8s %8s %16s %16s %16s\n", "insured",
                                "treatment", "state", "kind", "count", "total (元)", "fund (元)",

@@ -6,11 +6,13 @@
 // it printed; the settlements the requests rest on are made by the hospitals themselves
 // (`yidictl settle` with an institution certificate) through the real settlement path.
 //
-// Time: the node binaries run on the system clock (there is no test clock flag), so the tests
-// use only what holds on any day: the investigation period is the one of "now" (computed with
-// common/investigation.h before and after, to tolerate a test that straddles 00:00 CST on the
-// 26th), answers are on time, no ticket is overdue yet, the downtime window is placed around
-// now. The refusal of an edit after the summary, a late answer, auto-confirmation and overdue
+// Time: the nodes start on a fixed day (kClockStart, through the binaries' --clock_start) and
+// their clocks run on from there; NodeNow() is the nodes' time. A fixed day keeps every
+// deadline inside the shipped 2025–2026 calendars (a real clock in late December would put
+// answers and ticket limits in 2027, OUT_OF_RANGE until that calendar ships). The tests still
+// use only what holds on the day: the investigation period is the one of "now" (computed with
+// common/investigation.h before and after), answers are on time, no ticket is overdue yet, the
+// downtime window is placed around now. The refusal of an edit after the summary, a late answer, auto-confirmation and overdue
 // tickets need a moved clock: they are covered in-process with the FakeClock
 // (investigation_mesh_test, investigation_close_test, collaboration_mesh_test).
 //
@@ -81,6 +83,9 @@ class CollaborationE2eTest : public ::testing::Test {
     auto mesh = ProcessMesh::Create(options);
     ASSERT_TRUE(mesh.ok()) << mesh.status();
     mesh_ = std::move(*mesh);
+    mesh_->SetClockStart(kClockStart);
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, kClockStart, &clock_start_, nullptr));
+    real_start_ = absl::Now();
     const absl::Status started = mesh_->StartAll();
     ASSERT_TRUE(started.ok()) << started;
     const absl::Status auditor =
@@ -91,6 +96,14 @@ class CollaborationE2eTest : public ::testing::Test {
   void TearDown() override {
     if (HasFailure() && mesh_ != nullptr) mesh_->KeepFiles();
   }
+
+  // The nodes' time: started at kClockStart, running at the real rate.
+  absl::Time NodeNow() const { return clock_start_ + (absl::Now() - real_start_); }
+
+  // A Tuesday in the middle of an investigation period, far from the 26th and from year end.
+  static constexpr char kClockStart[] = "2026-11-10T10:00:00+08:00";
+  absl::Time clock_start_;
+  absl::Time real_start_;
 
   CommandResult Yidictl(const std::string& node, const std::vector<std::string>& args,
                         const std::string& identity = "operator_admin") {
@@ -161,7 +174,7 @@ TEST_F(CollaborationE2eTest, InvestigationCommandsDriveTheWholeRoundTrip) {
   ASSERT_FALSE(HasFailure());
   HospitalSettles("01_cross_province_inpatient");  // 3,586.25 元: below the threshold
   ASSERT_FALSE(HasFailure());
-  const std::string period_before = InvestigationPeriodOf(absl::Now());
+  const std::string period_before = InvestigationPeriodOf(NodeNow());
 
   // A field of 第54条 missing: refused naming it, nothing stored.
   const std::string no_invoice = WriteInput(
@@ -211,7 +224,7 @@ TEST_F(CollaborationE2eTest, InvestigationCommandsDriveTheWholeRoundTrip) {
   // Open on the insured region's node; it travels to Chongqing.
   CommandResult opened = Yidictl("municipal_210100", {"investigation", "open", good});
   ASSERT_EQ(opened.exit_code, kExitOk) << Shown(opened);
-  const std::string period_after = InvestigationPeriodOf(absl::Now());
+  const std::string period_after = InvestigationPeriodOf(NodeNow());
   const std::string line = LineWith(opened.out, "INV-E2E-1");
   EXPECT_THAT(line, HasSubstr("210100 → 500000"));
   EXPECT_THAT(line, HasSubstr("OPEN"));
@@ -512,7 +525,7 @@ TEST_F(CollaborationE2eTest, AnnouncementsReachInstitutionsAndDowntimeRefusesCal
   EXPECT_THAT(seen.out, HasSubstr("POLICY"));
 
   // Jiangxi announces Nanchang's downtime from a minute ago for ten minutes.
-  const absl::Time now = absl::Now();
+  const absl::Time now = NodeNow();
   const std::string downtime = WriteInput(
       "downtime.textproto",
       absl::StrCat("announcement_id: \"JX-E2E-DOWN\"\n"

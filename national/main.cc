@@ -17,8 +17,11 @@ constexpr char kUsage[] =
     "              (e.g. 2026-10-21T09:00:00+08:00) and runs on from there\n"
     "  --help      this text\n"
     "\n"
-    "Serves yidi.v1 SettlementService, PersonService, FilingService, DirectoryService,\n"
-    "grpc.health.v1.Health and server reflection. Stops on SIGTERM or SIGINT.\n";
+    "Serves the yidi.v1 contract (docs/API.md): Settlement, Person, Filing, Directory,\n"
+    "Reconciliation, Ledger, Prepayment, Clearing, ClearingCycle, Audit, AuditLog,\n"
+    "Investigation, Ticket, Announcement and Monitoring services, behind the call front\n"
+    "(mutual TLS, authorization, audit: docs/SECURITY.md), plus grpc.health.v1.Health\n"
+    "and server reflection. Stops on SIGTERM or SIGINT.\n";
 }  // namespace
 
 int main(int argc, char** argv) {

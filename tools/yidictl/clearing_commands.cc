@@ -51,10 +51,7 @@ using Channel = std::shared_ptr<grpc::Channel>;
 using Args = std::vector<std::string>;
 using yidi::FormatYuan;
 
-int Usage(absl::string_view usage) {
-  std::cerr << "usage: yidictl " << usage << "\n";
-  return yidictl::kExitUsage;
-}
+using yidictl::UsageError;
 
 bool Month(std::string* month) {
   *month = absl::GetFlag(FLAGS_month);
@@ -177,7 +174,7 @@ bool SetFund(const std::string& column, int64_t fen, yidi::v1::FundColumns* fund
 constexpr char kRunUsage[] = "clearing run --month=YYYY-MM";
 YIDICTL_COMMAND("clearing run", kRunUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (!args.empty() || !Month(&month)) return Usage(kRunUsage);
+  if (!args.empty() || !Month(&month)) return UsageError(kRunUsage);
   yidi::v1::RunClearingRequest request;
   request.set_clearing_month(month);
   yidi::v1::RunClearingResponse response;
@@ -192,7 +189,7 @@ YIDICTL_COMMAND("clearing run", kRunUsage, [](const Channel& channel, const Args
 constexpr char kStatusUsage[] = "clearing status --month=YYYY-MM [REGION]";
 YIDICTL_COMMAND("clearing status", kStatusUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (args.size() > 1 || !Month(&month)) return Usage(kStatusUsage);
+  if (args.size() > 1 || !Month(&month)) return UsageError(kStatusUsage);
   yidi::v1::GetClearingRequest request;
   request.set_clearing_month(month);
   if (!args.empty()) request.set_region(args[0]);
@@ -230,14 +227,14 @@ int Reply(const Channel& channel, const std::string& region, bool confirm,
 constexpr char kConfirmUsage[] = "clearing confirm REGION --month=YYYY-MM";
 YIDICTL_COMMAND("clearing confirm", kConfirmUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (args.size() != 1 || !Month(&month)) return Usage(kConfirmUsage);
+  if (args.size() != 1 || !Month(&month)) return UsageError(kConfirmUsage);
   return Reply(channel, args[0], true, "", month);
 });
 
 constexpr char kDisputeUsage[] = "clearing dispute REGION REASON --month=YYYY-MM";
 YIDICTL_COMMAND("clearing dispute", kDisputeUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (args.size() != 2 || !Month(&month)) return Usage(kDisputeUsage);
+  if (args.size() != 2 || !Month(&month)) return UsageError(kDisputeUsage);
   return Reply(channel, args[0], false, args[1], month);
 });
 
@@ -251,7 +248,7 @@ YIDICTL_COMMAND("clearing notices", kNoticesUsage, [](const Channel& channel, co
   const auto kind = KindFlag(&kind_ok);
   const std::string format = absl::GetFlag(FLAGS_clearing_format);
   if (args.size() > 1 || !Month(&month) || !kind_ok || (format != "csv" && format != "html")) {
-    return Usage(kNoticesUsage);
+    return UsageError(kNoticesUsage);
   }
   yidi::v1::GetClearingDocumentsRequest request;
   request.set_clearing_month(month);
@@ -294,7 +291,7 @@ YIDICTL_COMMAND("clearing deduct", kDeductUsage, [](const Channel& channel, cons
   int64_t fen = 0;
   if (args.size() != 6 || !Month(&month) || !ParseYuan(args[4], &fen) ||
       (args[3] != "employee" && args[3] != "resident")) {
-    return Usage(kDeductUsage);
+    return UsageError(kDeductUsage);
   }
   yidi::v1::RecordDeductionRequest request;
   auto& d = *request.mutable_deduction();
@@ -305,7 +302,7 @@ YIDICTL_COMMAND("clearing deduct", kDeductUsage, [](const Channel& channel, cons
   d.set_insurance_type(args[3] == "resident" ? yidi::v1::INSURANCE_TYPE_RESIDENT
                                              : yidi::v1::INSURANCE_TYPE_EMPLOYEE);
   d.set_reason(args[5]);
-  if (!SetFund(absl::GetFlag(FLAGS_fund), fen, d.mutable_amounts())) return Usage(kDeductUsage);
+  if (!SetFund(absl::GetFlag(FLAGS_fund), fen, d.mutable_amounts())) return UsageError(kDeductUsage);
   yidi::v1::RecordDeductionResponse response;
   auto context = yidictl::MakeContext();
   grpc::Status status = yidi::v1::AuditService::NewStub(channel)->RecordDeduction(
@@ -322,7 +319,7 @@ YIDICTL_COMMAND("clearing claim", kClaimUsage, [](const Channel& channel, const 
   int64_t fen = 0, count = 0;
   if (args.size() != 5 || !Month(&month) || !absl::SimpleAtoi(args[3], &count) ||
       !ParseYuan(args[4], &fen)) {
-    return Usage(kClaimUsage);
+    return UsageError(kClaimUsage);
   }
   yidi::v1::SubmitClaimRequest request;
   auto& claim = *request.mutable_claim();
@@ -379,7 +376,7 @@ void PrintBatch(const yidi::v1::ClaimBatch& b, bool replayed) {
 constexpr char kDeclareUsage[] = "clearing declare --month=YYYY-MM   (--target: a treatment city)";
 YIDICTL_COMMAND("clearing declare", kDeclareUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (!args.empty() || !Month(&month)) return Usage(kDeclareUsage);
+  if (!args.empty() || !Month(&month)) return UsageError(kDeclareUsage);
   yidi::v1::DeclareClaimsRequest request;
   request.set_clearing_month(month);
   yidi::v1::DeclareClaimsResponse response;
@@ -401,7 +398,7 @@ constexpr char kSubmitClaimsUsage[] =
 YIDICTL_COMMAND("clearing submit-claims", kSubmitClaimsUsage, [](const Channel& channel,
                                                                   const Args& args) {
   std::string month;
-  if (!args.empty() || !Month(&month)) return Usage(kSubmitClaimsUsage);
+  if (!args.empty() || !Month(&month)) return UsageError(kSubmitClaimsUsage);
   yidi::v1::ForwardClaimsRequest request;
   request.set_clearing_month(month);
   yidi::v1::ForwardClaimsResponse response;
@@ -417,7 +414,7 @@ YIDICTL_COMMAND("clearing submit-claims", kSubmitClaimsUsage, [](const Channel& 
 constexpr char kClaimsUsage[] = "clearing claims --month=YYYY-MM";
 YIDICTL_COMMAND("clearing claims", kClaimsUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (!args.empty() || !Month(&month)) return Usage(kClaimsUsage);
+  if (!args.empty() || !Month(&month)) return UsageError(kClaimsUsage);
   yidi::v1::ListClaimsRequest request;
   request.set_clearing_month(month);
   yidi::v1::ListClaimsResponse response;
@@ -434,7 +431,7 @@ YIDICTL_COMMAND("clearing claims", kClaimsUsage, [](const Channel& channel, cons
 constexpr char kTraceUsage[] = "clearing trace INSURED TREATMENT --month=YYYY-MM";
 YIDICTL_COMMAND("clearing trace", kTraceUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (args.size() != 2 || !Month(&month)) return Usage(kTraceUsage);
+  if (args.size() != 2 || !Month(&month)) return UsageError(kTraceUsage);
   yidi::v1::TraceClearingRequest request;
   request.set_clearing_month(month);
   request.set_insured_region(args[0]);
@@ -457,7 +454,7 @@ YIDICTL_COMMAND("clearing combined", kCombinedUsage, [](const Channel& channel,
                                                          const Args& args) {
   std::string month;
   const std::string national = absl::GetFlag(FLAGS_national_target);
-  if (args.size() != 1 || !Month(&month) || national.empty()) return Usage(kCombinedUsage);
+  if (args.size() != 1 || !Month(&month) || national.empty()) return UsageError(kCombinedUsage);
   auto fetch = [&](const Channel& ch, yidi::v1::Clearing* out) {
     yidi::v1::GetClearingRequest request;
     request.set_clearing_month(month);

@@ -32,10 +32,7 @@ using Channel = std::shared_ptr<grpc::Channel>;
 using Args = std::vector<std::string>;
 using yidi::FormatYuan;
 
-int Usage(absl::string_view usage) {
-  std::cerr << "usage: yidictl " << usage << "\n";
-  return yidictl::kExitUsage;
-}
+using yidictl::UsageError;
 
 bool Month(std::string* month) {
   *month = absl::GetFlag(FLAGS_month);
@@ -65,7 +62,7 @@ void PrintForwarding(const yidi::v1::ClearingForwarding& f, bool replayed) {
 constexpr char kForwardUsage[] = "clearing forward --month=YYYY-MM";
 YIDICTL_COMMAND("clearing forward", kForwardUsage, [](const Channel& channel, const Args& args) {
   std::string month;
-  if (!args.empty() || !Month(&month)) return Usage(kForwardUsage);
+  if (!args.empty() || !Month(&month)) return UsageError(kForwardUsage);
   yidi::v1::ForwardClearingRequest request;
   request.set_clearing_month(month);
   yidi::v1::ForwardClearingResponse response;
@@ -85,7 +82,7 @@ YIDICTL_COMMAND("clearing forwarded", kForwardedUsage,
                   std::string month;
                   const std::string format = absl::GetFlag(FLAGS_clearing_format);
                   if (args.size() > 1 || !Month(&month) || (format != "csv" && format != "html")) {
-                    return Usage(kForwardedUsage);
+                    return UsageError(kForwardedUsage);
                   }
                   yidi::v1::GetForwardedNoticesRequest request;
                   request.set_clearing_month(month);
@@ -136,7 +133,7 @@ void PrintStatement(const yidi::v1::YearStatement& s) {
 
 constexpr char kCloseUsage[] = "clearing close-year --year=YYYY";
 YIDICTL_COMMAND("clearing close-year", kCloseUsage, [](const Channel& channel, const Args& args) {
-  if (!args.empty() || absl::GetFlag(FLAGS_year) == 0) return Usage(kCloseUsage);
+  if (!args.empty() || absl::GetFlag(FLAGS_year) == 0) return UsageError(kCloseUsage);
   yidi::v1::CloseYearRequest request;
   request.set_year(absl::GetFlag(FLAGS_year));
   yidi::v1::CloseYearResponse response;
@@ -152,7 +149,7 @@ YIDICTL_COMMAND("clearing close-year", kCloseUsage, [](const Channel& channel, c
 constexpr char kYearStatusUsage[] = "clearing year-status --year=YYYY";
 YIDICTL_COMMAND(
     "clearing year-status", kYearStatusUsage, [](const Channel& channel, const Args& args) {
-      if (!args.empty() || absl::GetFlag(FLAGS_year) == 0) return Usage(kYearStatusUsage);
+      if (!args.empty() || absl::GetFlag(FLAGS_year) == 0) return UsageError(kYearStatusUsage);
       yidi::v1::GetYearStatusRequest request;
       request.set_year(absl::GetFlag(FLAGS_year));
       yidi::v1::GetYearStatusResponse response;

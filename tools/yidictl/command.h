@@ -12,6 +12,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_DECLARE_FLAG(std::string, target);
@@ -47,6 +48,9 @@ std::unique_ptr<grpc::ClientContext> MakeContext();
 
 // Prints "ERROR <CODE>: <message>" and returns kExitRemoteError.
 int Fail(const grpc::Status& status);
+
+// Prints "usage: yidictl <usage>" to stderr and returns kExitUsage.
+int UsageError(absl::string_view usage);
 
 }  // namespace yidictl
 

@@ -97,6 +97,11 @@ std::unique_ptr<grpc::ClientContext> MakeContext() {
   return context;
 }
 
+int UsageError(absl::string_view usage) {
+  std::cerr << "usage: yidictl " << usage << "\n";
+  return kExitUsage;
+}
+
 int Fail(const grpc::Status& status) {
   std::cout << "ERROR "
             << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))

@@ -45,10 +45,7 @@ using Channel = std::shared_ptr<grpc::Channel>;
 using Args = std::vector<std::string>;
 using yidi::FormatWanYuan;
 
-int Usage(absl::string_view usage) {
-  std::cerr << "usage: yidictl " << usage << "\n";
-  return yidictl::kExitUsage;
-}
+using yidictl::UsageError;
 
 // "1234.56" 元 → fen; false when it is not a non-negative amount with at most two decimals.
 bool ParseYuan(absl::string_view text, int64_t* fen) {
@@ -166,7 +163,7 @@ int Compute(const Channel& channel, const Args& args) {
   yidi::v1::ComputeQuotasRequest request;
   int year = 0;
   if (args.size() != 1 || !ParseYear(args[0], &year)) {
-    return Usage("prepayment compute YEAR [--signed_date=D]");
+    return UsageError("prepayment compute YEAR [--signed_date=D]");
   }
   request.set_year(year);
   request.set_signed_date(absl::GetFlag(FLAGS_signed_date));
@@ -190,7 +187,7 @@ int Quotas(const Channel& channel, const Args& args) {
   yidi::v1::GetQuotasRequest request;
   int year = 0;
   if (args.empty() || args.size() > 2 || !ParseYear(args[0], &year)) {
-    return Usage("prepayment quotas YEAR [REGION]");
+    return UsageError("prepayment quotas YEAR [REGION]");
   }
   request.set_year(year);
   if (args.size() == 2) request.set_region(args[1]);
@@ -209,7 +206,7 @@ int Notices(const Channel& channel, const Args& args) {
   yidi::v1::GetNoticesRequest request;
   int year = 0;
   if (args.empty() || args.size() > 2 || !ParseYear(args[0], &year)) {
-    return Usage("prepayment notices YEAR [REGION]");
+    return UsageError("prepayment notices YEAR [REGION]");
   }
   request.set_year(year);
   if (args.size() == 2) request.set_region(args[1]);
@@ -231,7 +228,7 @@ int Clearing(const Channel& channel, const Args& args) {
   if (args.size() != 4 || !ParseYuan(args[3], &clearing) ||
       !ParseYuan(absl::GetFlag(FLAGS_settlement_yuan), &settlement) ||
       !ParseYuan(absl::GetFlag(FLAGS_uncleared_yuan), &uncleared)) {
-    return Usage(kUsage);
+    return UsageError(kUsage);
   }
   request.set_clearing_month(args[0]);
   request.set_payer_region(args[1]);
@@ -256,7 +253,7 @@ int Clearing(const Channel& channel, const Args& args) {
 int UsageOrWarnings(const Channel& channel, const Args& args, bool warnings_only) {
   int year = 0;
   if (args.empty() || args.size() > 2 || !ParseYear(args[0], &year)) {
-    return Usage(warnings_only ? "prepayment warnings YEAR [REGION]"
+    return UsageError(warnings_only ? "prepayment warnings YEAR [REGION]"
                                : "prepayment usage YEAR [REGION]");
   }
   const std::string region = args.size() == 2 ? args[1] : "";
@@ -288,7 +285,7 @@ int Emergency(const Channel& channel, const Args& args) {
   yidi::v1::RequestEmergencyIncreaseRequest request;
   int64_t requested = 0;
   if (args.size() < 3 || args.size() > 4 || (args.size() == 4 && !ParseYuan(args[3], &requested))) {
-    return Usage("prepayment emergency MONTH PAYER RECEIVER [YUAN] [--applied_date=D] [--scope=…]");
+    return UsageError("prepayment emergency MONTH PAYER RECEIVER [YUAN] [--applied_date=D] [--scope=…]");
   }
   request.set_clearing_month(args[0]);
   request.set_payer_region(args[1]);
@@ -309,7 +306,7 @@ int Emergency(const Channel& channel, const Args& args) {
 
 int Obligations(const Channel& channel, const Args& args) {
   if (args.size() > 1)
-    return Usage("prepayment obligations [REGION] [--overdue] [--obligation_year=Y]");
+    return UsageError("prepayment obligations [REGION] [--overdue] [--obligation_year=Y]");
   yidi::v1::ListObligationsRequest request;
   if (!args.empty()) request.set_region(args[0]);
   request.set_overdue_only(absl::GetFlag(FLAGS_overdue));
@@ -327,7 +324,7 @@ int Obligations(const Channel& channel, const Args& args) {
 
 int Pay(const Channel& channel, const Args& args) {
   if (args.size() != 1) {
-    return Usage("prepayment pay OBLIGATION --bank_name=… --serial_number=… --transaction_date=D");
+    return UsageError("prepayment pay OBLIGATION --bank_name=… --serial_number=… --transaction_date=D");
   }
   yidi::v1::RecordPaymentRequest request;
   request.set_obligation_id(args[0]);
@@ -350,7 +347,7 @@ int Pay(const Channel& channel, const Args& args) {
 }
 
 int Receive(const Channel& channel, const Args& args) {
-  if (args.empty() || args.size() > 2) return Usage("prepayment receive OBLIGATION [DATE]");
+  if (args.empty() || args.size() > 2) return UsageError("prepayment receive OBLIGATION [DATE]");
   yidi::v1::RecordReceiptRequest request;
   request.set_obligation_id(args[0]);
   if (args.size() == 2) request.set_received_date(args[1]);
@@ -370,7 +367,7 @@ int Receive(const Channel& channel, const Args& args) {
 }
 
 int DelayReason(const Channel& channel, const Args& args) {
-  if (args.size() != 2) return Usage("prepayment delay-reason OBLIGATION REASON");
+  if (args.size() != 2) return UsageError("prepayment delay-reason OBLIGATION REASON");
   yidi::v1::RecordDelayReasonRequest request;
   request.set_obligation_id(args[0]);
   request.set_reason(args[1]);
@@ -384,7 +381,7 @@ int DelayReason(const Channel& channel, const Args& args) {
 }
 
 int Suspensions(const Channel& channel, const Args& args) {
-  if (args.size() > 1) return Usage("prepayment suspensions [REGION]");
+  if (args.size() > 1) return UsageError("prepayment suspensions [REGION]");
   yidi::v1::GetSuspensionsRequest request;
   if (!args.empty()) request.set_region(args[0]);
   auto stub = yidi::v1::PrepaymentService::NewStub(channel);
